@@ -1,0 +1,97 @@
+-- Redefinition, drop, dependency order, cycles, as_of, key types, groups,
+-- tags, history; runs after segments.sql on its small store.
+\set as_of '2026-11-01 00:00:00+00'
+SET timezone = 'UTC';
+
+-- as_of pins the clock: Ivo's order at 00:00:01 is not there yet, then is.
+SELECT segment.define('big_spenders', 'spent() >= 500', as_of => :'as_of');
+SELECT segment.is_member(9, 'big_spenders');
+SELECT * FROM segment.refresh('big_spenders', as_of => '2026-11-01 00:00:02+00');
+SELECT segment.is_member(9, 'big_spenders');
+-- and back in time: who was a big spender on 1 March?
+SELECT * FROM segment.refresh('big_spenders', as_of => '2026-03-01 00:00:00+00');
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'big_spenders';
+
+-- Redefinition: the new rule replaces the old and the membership follows.
+SELECT segment.define('big_spenders', 'spent() >= 1000', as_of => :'as_of');
+SELECT rule FROM segment.status WHERE segment = 'big_spenders';
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'big_spenders';
+-- every entry and exit is in the change log, with its cause
+SELECT customer_id, kind, at, cause FROM segment.changes WHERE segment = 'big_spenders' ORDER BY id;
+SELECT customer_id, entered_at, exited_at FROM segment.history
+ WHERE segment = 'big_spenders' ORDER BY customer_id, entered_at;
+
+-- Dependency order: a refresh of a segment refreshes the segments that read it.
+SELECT segment.define('vip_big', 'in_segment(''big_spenders'') AND tagged(''vip'')', as_of => :'as_of');
+SELECT segment.define('big_spenders', 'spent() >= 100', as_of => :'as_of');
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'vip_big';
+SELECT * FROM segment.refresh('big_spenders', as_of => :'as_of');
+
+-- Cycles are refused, directly, through other segments, and through tags;
+-- the refused definition changes nothing.
+SELECT segment.define('big_spenders', 'in_segment(''big_spenders'')');
+SELECT segment.define('big_spenders', 'in_segment(''vip_big'')');
+SELECT segment.define('tagger', 'tagged(''big'')', tag => 'big');
+SELECT segment.define('tag_keeper', 'spent() > 0', tag => 'vip');
+SELECT segment.define('big_spenders', 'spent() >= 100 AND NOT tagged(''vip'')');
+SELECT rule FROM segment.status WHERE segment = 'big_spenders';
+
+-- A segment can keep a tag on its members; tagged() sees it.
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.customer_tags
+ WHERE tag = 'vip' AND source = 'segment tag_keeper';
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'vip_big';
+
+-- Hand-set tags and groups re-evaluate the segments that read them.
+SELECT segment.define('staff', 'in_group(''employees'')', as_of => :'as_of');
+SELECT segment.add_to_group('employees', 2), segment.add_to_group('employees', 2);
+SELECT segment.is_member(2, 'staff');
+SELECT segment.remove_from_group('employees', 2);
+SELECT segment.is_member(2, 'staff');
+SELECT segment.drop_group('employees');
+SELECT segment.add_to_group('no_such_group', 2);
+
+-- Drop: refused while read by others, logged as exits when done.
+SELECT segment.drop_segment('big_spenders');
+SELECT segment.drop_segment('vip_big');
+SELECT segment.drop_segment('vip_big');
+SELECT count(*) FROM segment.changes WHERE segment = 'vip_big' AND kind = 'exit' AND cause = 'definition';
+SELECT segment.drop_segment('tag_keeper');
+SELECT segment.drop_segment('tagger');
+SELECT segment.drop_segment('staff');
+
+-- A define that fails leaves the previous definition and membership as they were.
+CREATE TEMP TABLE before AS SELECT * FROM segment.membership;
+SELECT segment.define('big_spenders', 'spent() >= ''x''');
+SELECT segment.define('big_spenders', 'citty = ''Skopje''');
+SELECT rule FROM segment.status WHERE segment = 'big_spenders';
+SELECT count(*) AS changed FROM (SELECT * FROM before EXCEPT SELECT * FROM segment.membership
+                                 UNION ALL
+                                 SELECT * FROM segment.membership EXCEPT SELECT * FROM before) d;
+SELECT segment.drop_segment('big_spenders');
+
+-- Customer keys of type integer, uuid and text.
+CREATE SCHEMA keys;
+CREATE TABLE keys.c_int (id integer PRIMARY KEY, city text);
+CREATE TABLE keys.c_uuid (id uuid PRIMARY KEY, city text);
+CREATE TABLE keys.c_text (code text PRIMARY KEY, city text);
+INSERT INTO keys.c_int VALUES (1, 'A'), (2, 'B');
+INSERT INTO keys.c_uuid VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', 'A'), ('b0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12', 'B');
+INSERT INTO keys.c_text VALUES ('ana@example.com', 'A'), ('bob@example.com', 'B');
+CREATE TEMP TABLE saved_sources AS SELECT * FROM segment.sources;
+DELETE FROM segment.sources WHERE kind <> 'customers';
+SELECT segment.drop_segment(name) FROM segment.segments s
+ WHERE NOT EXISTS (SELECT 1 FROM segment.dependencies d WHERE d.depends_on = s.name)
+   AND name <> 'loyal';
+SELECT segment.drop_segment('loyal');
+SELECT segment.track_customers('keys.c_int');
+SELECT segment.define('in_a', 'city = ''A''');
+SELECT segment.is_member(1, 'in_a'), segment.is_member(2, 'in_a');
+SELECT segment.track_customers('keys.c_uuid');
+SELECT * FROM segment.refresh('in_a');
+SELECT segment.is_member('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, 'in_a');
+SELECT segment.track_customers('keys.c_text', id_column => 'code');
+SELECT * FROM segment.refresh('in_a');
+SELECT segment.segments_of('ana@example.com'::text);
+SELECT segment.drop_segment('in_a');
+DELETE FROM segment.sources;
+INSERT INTO segment.sources SELECT * FROM saved_sources;

@@ -1,0 +1,1100 @@
+/*
+ * compile.c: rules to SQL.
+ *
+ * Every behaviour verb (orders(...), bought(...), events(...)) becomes one
+ * aggregate with a FILTER clause over its source table, grouped by customer.
+ * Aggregates are shared by text, so all segments compiled together read
+ * orders, items and events once each, whatever their number.  The rules then
+ * become boolean expressions over the customer row and those aggregates.
+ *
+ * Names are resolved here, against the tracked tables, and every identifier
+ * and literal that reaches the SQL is quoted; nothing from a rule is pasted.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/table.h"
+#include "catalog/pg_type.h"
+#include "compile.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+typedef enum ValType
+{
+	VT_NUM,
+	VT_TEXT,
+	VT_BOOL,
+	VT_TIME,
+	VT_RFM
+} ValType;
+
+static const char *const val_type_names[] = {"number", "text", "boolean", "date", "rfm"};
+
+/* Where a name is looked up: the customer, or inside a verb's filter. */
+typedef enum Scope
+{
+	SCOPE_CUSTOMER,
+	SCOPE_ORDER,
+	SCOPE_ITEM,
+	SCOPE_EVENT
+} Scope;
+
+typedef struct Operand
+{
+	char	   *sql;
+	ValType		type;
+	bool		countlike;		/* a count: alone, it means "at least one" */
+	int			days_since_of;	/* days since a row of this FeatureSource, or -1 */
+} Operand;
+
+/* The three feature sources, joined to customers as fo, fi and fe. */
+typedef enum FeatureSource
+{
+	FS_ORDERS,
+	FS_ITEMS,
+	FS_EVENTS,
+	FS_COUNT
+} FeatureSource;
+
+static const char *const feature_alias[FS_COUNT] = {"fo", "fi", "fe"};
+
+struct Compiler
+{
+	Catalog    *cat;
+	List	   *features[FS_COUNT]; /* aggregate SQL, position = column number */
+	bool		need_points;
+	bool		need_rfm;
+	/* what the clock can change, for segment.tick() */
+	List	   *edges[FS_COUNT];	/* intervals (SQL) at which windows end */
+	List	   *age_columns;	/* customer date columns read by age() */
+	bool		clock_unbounded;	/* a clock effect we cannot narrow down */
+	/* the rule being added */
+	const char *text;
+	const char *segment;
+	RuleDeps   *deps;
+};
+
+static Operand compile_operand(Compiler *cx, const RuleNode *node, Scope scope);
+static char *compile_predicate(Compiler *cx, const RuleNode *node, Scope scope);
+
+/* An error at a place in the rule, with the rule quoted and a caret. */
+static void
+bind_error(Compiler *cx, int location, int code, char *msg, char *hint)
+{
+	ereport(ERROR,
+			errcode(code),
+			errmsg_internal("%s", msg),
+			cx->segment ? errcontext("rule of segment \"%s\"", cx->segment) : 0,
+			errdetail_internal("%s", rule_error_context(cx->text, location)),
+			hint ? errhint("%s", hint) : 0);
+}
+
+/* ---------------------------------------------------------------------------
+ * Names and types
+ * ---------------------------------------------------------------------------
+ */
+
+static ValType
+type_category(Oid typid, bool *ok)
+{
+	char		category;
+	bool		preferred;
+
+	typid = getBaseType(typid);
+	*ok = true;
+	if (typid == BOOLOID)
+		return VT_BOOL;
+	if (typid == DATEOID || typid == TIMESTAMPOID || typid == TIMESTAMPTZOID)
+		return VT_TIME;
+	get_type_category_preferred(typid, &category, &preferred);
+	if (category == TYPCATEGORY_NUMERIC)
+		return VT_NUM;
+	if (category == TYPCATEGORY_STRING || category == TYPCATEGORY_ENUM)
+		return VT_TEXT;
+	*ok = false;
+	return VT_TEXT;
+}
+
+/* The nearest of a list of names to `name`, or NULL when none is close. */
+static const char *
+nearest_name(const char *name, List *candidates)
+{
+	const char *best = NULL;
+	int			best_distance = Max(2, (int) strlen(name) / 3) + 1;
+	ListCell   *lc;
+
+	foreach(lc, candidates)
+	{
+		const char *cand = lfirst(lc);
+		int			d = varstr_levenshtein_less_equal(name, strlen(name), cand, strlen(cand),
+													  1, 1, 1, best_distance, false);
+
+		if (d < best_distance)
+		{
+			best = cand;
+			best_distance = d;
+		}
+	}
+	return best;
+}
+
+static List *
+relation_columns(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	List	   *names = NIL;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped)
+			names = lappend(names, pstrdup(NameStr(att->attname)));
+	}
+	table_close(rel, AccessShareLock);
+	return names;
+}
+
+static char *
+hint_for_name(const char *name, List *candidates, const char *what)
+{
+	const char *near = nearest_name(name, candidates);
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (near)
+		return psprintf("Did you mean \"%s\"?", near);
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "Known %s: ", what);
+	foreach(lc, candidates)
+		appendStringInfo(&buf, "%s%s", lc == list_head(candidates) ? "" : ", ",
+						 (char *) lfirst(lc));
+	appendStringInfoChar(&buf, '.');
+	return buf.data;
+}
+
+static Source *
+need_source(Compiler *cx, SourceKind kind, int location, const char *verb)
+{
+	Source	   *src = &cx->cat->src[kind];
+
+	if (!src->present)
+		bind_error(cx, location, ERRCODE_UNDEFINED_OBJECT,
+				   psprintf("%s() needs %s, which are not tracked", verb, source_kind_name(kind)),
+				   psprintf("Tell segment where they are with %s().", source_track_function(kind)));
+	cx->deps->sources[kind] = true;
+	return src;
+}
+
+/*
+ * A column of a tracked table, as a qualified SQL expression.  Returns false
+ * when the table has no such column.
+ */
+static bool
+lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node,
+			  Operand *out)
+{
+	AttrNumber	attnum = get_attnum(src->relid, node->str);
+	bool		ok;
+
+	if (attnum == InvalidAttrNumber || attnum < 0)
+		return false;
+	out->type = type_category(get_atttype(src->relid, attnum), &ok);
+	if (!ok)
+		bind_error(cx, node->location, ERRCODE_DATATYPE_MISMATCH,
+				   psprintf("column \"%s\" of %s has type %s, which rules cannot use",
+							node->str, src->qualname,
+							format_type_be(get_atttype(src->relid, attnum))),
+				   pstrdup("Rules compare numbers, text, booleans and dates."));
+	out->sql = psprintf("%s.%s", alias, quote_identifier(node->str));
+	/* text-like columns compare as text, so enums and char(n) behave alike */
+	if (out->type == VT_TEXT)
+		out->sql = psprintf("(%s)::pg_catalog.text", out->sql);
+	out->countlike = false;
+	out->days_since_of = -1;
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Behaviour features
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * Registers an aggregate (deduplicated) and returns its column reference.
+ * Rows stamped after as_of are left out, so any behaviour depends on the
+ * clock: a row dated ahead counts once its time has come.
+ */
+static char *
+feature(Compiler *cx, FeatureSource fs, char *aggregate)
+{
+	int			n = 0;
+	ListCell   *lc;
+
+	cx->deps->uses_clock = true;
+
+	foreach(lc, cx->features[fs])
+	{
+		if (strcmp(lfirst(lc), aggregate) == 0)
+			return psprintf("%s.f%d", feature_alias[fs], n);
+		n++;
+	}
+	cx->features[fs] = lappend(cx->features[fs], aggregate);
+	return psprintf("%s.f%d", feature_alias[fs], n);
+}
+
+static const char *
+interval_sql(int64 n, RuleUnit unit)
+{
+	return quote_literal_cstr(psprintf(INT64_FORMAT " %s", n, rule_unit_name(unit, true)));
+}
+
+static void
+add_edge(Compiler *cx, FeatureSource fs, const char *interval)
+{
+	ListCell   *lc;
+
+	foreach(lc, cx->edges[fs])
+		if (strcmp(lfirst(lc), interval) == 0)
+			return;
+	cx->edges[fs] = lappend(cx->edges[fs], pstrdup(interval));
+}
+
+/* The window as a condition on a time column, or NULL for all time. */
+static char *
+window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time_col)
+{
+	if (win == NULL)
+		return NULL;
+	switch (win->wkind)
+	{
+		case WIN_LAST:
+			cx->deps->uses_clock = true;
+			add_edge(cx, fs, interval_sql(win->n1, win->unit));
+			return psprintf("%s > $1 - %s::pg_catalog.interval", time_col,
+							interval_sql(win->n1, win->unit));
+		case WIN_AGO:
+			cx->deps->uses_clock = true;
+			add_edge(cx, fs, interval_sql(win->n1, win->unit));
+			add_edge(cx, fs, interval_sql(win->n2, win->unit));
+			return psprintf("%s > $1 - %s::pg_catalog.interval AND %s <= $1 - %s::pg_catalog.interval",
+							time_col, interval_sql(win->n1, win->unit),
+							time_col, interval_sql(win->n2, win->unit));
+		case WIN_DATES:
+			return psprintf("%s >= %s::pg_catalog.date AND %s < %s::pg_catalog.date + 1",
+							time_col, quote_literal_cstr(win->str),
+							time_col, quote_literal_cstr(win->field));
+	}
+	return NULL;
+}
+
+/*
+ * The FILTER condition of a behaviour verb: its window, its event kinds and
+ * its filters, ANDed.  Returns "" when there is none.
+ */
+static char *
+filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
+			  const char *time_col, const char *kind_col, const char **sum_column)
+{
+	StringInfoData buf;
+	List	   *conds = NIL;
+	StringInfoData kinds;
+	const RuleNode *window = NULL;
+	ListCell   *lc;
+
+	initStringInfo(&kinds);
+	foreach(lc, call->args)
+	{
+		const RuleNode *arg = lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		if (arg->kind == RN_WINDOW)
+			window = arg;
+		else if (arg->kind == RN_STRING && kind_col)
+			appendStringInfo(&kinds, "%s%s", kinds.len ? ", " : "", quote_literal_cstr(arg->str));
+		else if (arg->kind == RN_NAME && sum_column && *sum_column == NULL)
+		{
+			Operand		col;
+
+			if (!lookup_column(cx, &cx->cat->src[SRC_EVENTS], "ev", arg, &col))
+				bind_error(cx, arg->location, ERRCODE_UNDEFINED_COLUMN,
+						   psprintf("events have no column \"%s\"", arg->str),
+						   hint_for_name(arg->str, relation_columns(cx->cat->src[SRC_EVENTS].relid),
+										 "event columns"));
+			if (col.type != VT_NUM)
+				bind_error(cx, arg->location, ERRCODE_DATATYPE_MISMATCH,
+						   psprintf("sum_events() sums \"%s\", which is %s, not a number",
+									arg->str, val_type_names[col.type]),
+						   NULL);
+			*sum_column = col.sql;
+		}
+		else
+			conds = lappend(conds, compile_predicate(cx, arg, scope));
+	}
+
+	initStringInfo(&buf);
+	if (window)
+		appendStringInfoString(&buf, window_sql(cx, fs, window, time_col));
+	if (kinds.len)
+		appendStringInfo(&buf, "%s%s = ANY (ARRAY[%s])", buf.len ? " AND " : "",
+						 kind_col, kinds.data);
+	foreach(lc, conds)
+		appendStringInfo(&buf, "%s(%s)", buf.len ? " AND " : "", (char *) lfirst(lc));
+	if (buf.len == 0)
+		return "";
+	return psprintf(" FILTER (WHERE %s)", buf.data);
+}
+
+static char *
+days_since(const char *time_sql)
+{
+	return psprintf("pg_catalog.floor(pg_catalog.date_part('epoch', $1 - %s) / 86400)", time_sql);
+}
+
+static Operand
+compile_order_verb(Compiler *cx, const RuleNode *node)
+{
+	Source	   *o = need_source(cx, SRC_ORDERS, node->location, node->str);
+	char	   *time_col = psprintf("o.%s", quote_identifier(o->time));
+	char	   *amount = psprintf("o.%s", quote_identifier(o->amount));
+	char	   *filter = filter_clause(cx, FS_ORDERS, node, SCOPE_ORDER, time_col, NULL, NULL);
+	const char *v = node->str;
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	if (strcmp(v, "orders") == 0)
+	{
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("count(*)%s", filter)));
+		r.countlike = true;
+	}
+	else if (strcmp(v, "spent") == 0)
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)%s", amount, filter)));
+	else if (strcmp(v, "avg_order") == 0)
+		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)%s", amount, filter));
+	else if (strcmp(v, "max_order") == 0)
+		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)%s", amount, filter));
+	else if (strcmp(v, "min_order") == 0)
+		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)%s", amount, filter));
+	else if (strcmp(v, "order_months") == 0)
+		r.sql = psprintf("COALESCE(%s, 0)",
+						 feature(cx, FS_ORDERS,
+								 psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))%s",
+										  time_col, filter)));
+	else if (strcmp(v, "days_since_last_order") == 0)
+	{
+		cx->deps->uses_clock = true;
+		r.days_since_of = FS_ORDERS;
+		r.sql = days_since(feature(cx, FS_ORDERS, psprintf("max(%s)%s", time_col, filter)));
+	}
+	else if (strcmp(v, "first_order") == 0 || strcmp(v, "last_order") == 0)
+	{
+		r.type = VT_TIME;
+		r.sql = feature(cx, FS_ORDERS, psprintf("%s(%s)%s", v[0] == 'f' ? "min" : "max",
+												time_col, filter));
+	}
+	else
+		elog(ERROR, "unexpected order verb \"%s\"", v);
+	return r;
+}
+
+static Operand
+compile_item_verb(Compiler *cx, const RuleNode *node)
+{
+	Source	   *items = need_source(cx, SRC_ITEMS, node->location, node->str);
+	Source	   *o = need_source(cx, SRC_ORDERS, node->location, node->str);
+	char	   *time_col = psprintf("o.%s", quote_identifier(o->time));
+	char	   *filter = filter_clause(cx, FS_ITEMS, node, SCOPE_ITEM, time_col, NULL, NULL);
+	char	   *qty = items->quantity ? psprintf("i.%s", quote_identifier(items->quantity)) : NULL;
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	if (strcmp(node->str, "bought") == 0)
+	{
+		r.countlike = true;
+		r.sql = psprintf("COALESCE(%s, 0)",
+						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s)%s", qty, filter)
+								 : psprintf("count(*)%s", filter)));
+	}
+	else if (strcmp(node->str, "spent_on") == 0)
+	{
+		char	   *price;
+
+		if (items->price == NULL)
+			bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
+					   pstrdup("spent_on() needs the price of order items, which is not tracked"),
+					   pstrdup("Pass price_column to segment.track_order_items()."));
+		price = psprintf("i.%s", quote_identifier(items->price));
+		r.sql = psprintf("COALESCE(%s, 0)",
+						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s * %s)%s", price, qty, filter)
+								 : psprintf("sum(%s)%s", price, filter)));
+	}
+	else
+		elog(ERROR, "unexpected item verb \"%s\"", node->str);
+	return r;
+}
+
+static Operand
+compile_event_verb(Compiler *cx, const RuleNode *node)
+{
+	Source	   *ev = need_source(cx, SRC_EVENTS, node->location, node->str);
+	char	   *time_col = psprintf("ev.%s", quote_identifier(ev->time));
+	char	   *kind_col = psprintf("(ev.%s)::pg_catalog.text", quote_identifier(ev->kind));
+	const char *sum_column = NULL;
+	bool		is_sum = strcmp(node->str, "sum_events") == 0;
+	char	   *filter = filter_clause(cx, FS_EVENTS, node, SCOPE_EVENT, time_col, kind_col,
+									   is_sum ? &sum_column : NULL);
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	if (strcmp(node->str, "events") == 0)
+	{
+		r.countlike = true;
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_EVENTS, psprintf("count(*)%s", filter)));
+	}
+	else if (is_sum)
+		r.sql = psprintf("COALESCE(%s, 0)",
+						 feature(cx, FS_EVENTS, psprintf("sum(%s)%s", sum_column, filter)));
+	else if (strcmp(node->str, "days_since_last_event") == 0)
+	{
+		cx->deps->uses_clock = true;
+		r.days_since_of = FS_EVENTS;
+		r.sql = days_since(feature(cx, FS_EVENTS, psprintf("max(%s)%s", time_col, filter)));
+	}
+	else
+		elog(ERROR, "unexpected event verb \"%s\"", node->str);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------
+ * Names, membership verbs and scalar verbs
+ * ---------------------------------------------------------------------------
+ */
+
+static const char *const customer_builtins[] = {
+	"days_since_last_order", "first_order", "last_order", "days_since_last_event",
+	"score", "rfm", "rfm_segment", NULL
+};
+
+static Operand
+compile_name(Compiler *cx, const RuleNode *node, Scope scope)
+{
+	Operand		r = {NULL, VT_NUM, false, -1};
+	Source	   *src;
+	const char *alias;
+	const char *what;
+
+	if (node->field != NULL)
+		bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
+				   psprintf("unknown name \"%s.%s\" in rule", node->str, node->field),
+				   pstrdup("Only rfm.r, rfm.f and rfm.m are written with a dot."));
+
+	if (scope == SCOPE_CUSTOMER)
+	{
+		const RuleVerb *verb = rule_find_verb(node->str);
+
+		/* a bare-capable verb written without parentheses */
+		if (verb && verb->bare)
+		{
+			RuleNode	call = *node;
+
+			call.kind = RN_CALL;
+			call.args = NIL;
+			return compile_operand(cx, &call, scope);
+		}
+		if (strcmp(node->str, "score") == 0)
+		{
+			cx->need_points = true;
+			cx->deps->uses_points = true;
+			cx->deps->uses_clock = true;	/* points expire */
+			r.sql = "COALESCE(fp.score, 0)";
+			return r;
+		}
+		if (strcmp(node->str, "rfm") == 0 || strcmp(node->str, "rfm_segment") == 0)
+			bind_error(cx, node->location, ERRCODE_FEATURE_NOT_SUPPORTED,
+					   psprintf("\"%s\" needs RFM scores, which this version does not compute yet",
+								node->str),
+					   NULL);
+		src = need_source(cx, SRC_CUSTOMERS, node->location, "a customer attribute");
+		alias = "c";
+		what = "customer attributes";
+	}
+	else if (scope == SCOPE_ORDER)
+	{
+		src = &cx->cat->src[SRC_ORDERS];
+		alias = "o";
+		what = "order columns";
+	}
+	else if (scope == SCOPE_EVENT)
+	{
+		src = &cx->cat->src[SRC_EVENTS];
+		alias = "ev";
+		what = "event columns";
+	}
+	else
+	{
+		/* item filters: the item's own columns first, then its product's */
+		Source	   *products = &cx->cat->src[SRC_PRODUCTS];
+
+		if (lookup_column(cx, &cx->cat->src[SRC_ITEMS], "i", node, &r))
+			return r;
+		if (products->present && lookup_column(cx, products, "p", node, &r))
+		{
+			cx->deps->sources[SRC_PRODUCTS] = true;
+			return r;
+		}
+		{
+			List	   *cands = relation_columns(cx->cat->src[SRC_ITEMS].relid);
+
+			if (products->present)
+				cands = list_concat(cands, relation_columns(products->relid));
+			bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
+					   psprintf("order items%s have no column \"%s\"",
+								products->present ? " and products" : "", node->str),
+					   hint_for_name(node->str, cands, "item and product columns"));
+		}
+	}
+
+	if (!lookup_column(cx, src, alias, node, &r))
+	{
+		List	   *cands = relation_columns(src->relid);
+
+		if (scope == SCOPE_CUSTOMER)
+			for (int i = 0; customer_builtins[i]; i++)
+				cands = lappend(cands, (char *) customer_builtins[i]);
+		bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
+				   scope == SCOPE_CUSTOMER ?
+				   psprintf("unknown attribute \"%s\" in rule", node->str) :
+				   psprintf("%s has no column \"%s\"", src->qualname, node->str),
+				   hint_for_name(node->str, cands, what));
+	}
+	return r;
+}
+
+static SegmentEntry *
+find_segment_or_error(Compiler *cx, const RuleNode *arg)
+{
+	SegmentEntry *seg = catalog_find_segment(cx->cat, arg->str);
+
+	if (cx->segment && strcmp(arg->str, cx->segment) == 0)
+		bind_error(cx, arg->location, ERRCODE_INVALID_RECURSION,
+				   psprintf("segment \"%s\" cannot contain itself", arg->str), NULL);
+	if (seg == NULL)
+	{
+		List	   *names = NIL;
+		ListCell   *lc;
+
+		foreach(lc, cx->cat->segments)
+			names = lappend(names, ((SegmentEntry *) lfirst(lc))->name);
+		bind_error(cx, arg->location, ERRCODE_UNDEFINED_OBJECT,
+				   psprintf("unknown segment \"%s\" in rule", arg->str),
+				   names ? hint_for_name(arg->str, names, "segments")
+				   : pstrdup("No segments are defined yet; define that one first."));
+	}
+	return seg;
+}
+
+static char *
+membership_sql(int32 segment_id)
+{
+	return psprintf("EXISTS (SELECT 1 FROM segment.membership m"
+					" WHERE m.segment_id = %d AND m.customer_id = c._segment_cid)", segment_id);
+}
+
+static Operand
+compile_membership_verb(Compiler *cx, const RuleNode *node)
+{
+	const RuleNode *arg = linitial(node->args);
+	Operand		r = {NULL, VT_BOOL, false, -1};
+
+	if (strcmp(node->str, "in_segment") == 0)
+	{
+		SegmentEntry *seg = find_segment_or_error(cx, arg);
+
+		cx->deps->segments = lappend(cx->deps->segments, seg->name);
+		r.sql = membership_sql(seg->id);
+	}
+	else if (strcmp(node->str, "in_group") == 0)
+	{
+		ListCell   *lc;
+		bool		found = false;
+
+		foreach(lc, cx->cat->groups)
+			found |= strcmp(lfirst(lc), arg->str) == 0;
+		if (!found)
+			bind_error(cx, arg->location, ERRCODE_UNDEFINED_OBJECT,
+					   psprintf("unknown group \"%s\" in rule", arg->str),
+					   cx->cat->groups ? hint_for_name(arg->str, cx->cat->groups, "groups")
+					   : psprintf("Create it with segment.create_group(%s).",
+								  quote_literal_cstr(arg->str)));
+		cx->deps->groups = lappend(cx->deps->groups, arg->str);
+		r.sql = psprintf("EXISTS (SELECT 1 FROM segment.group_members g"
+						 " WHERE g.group_name = %s AND g.customer_id = c._segment_cid)",
+						 quote_literal_cstr(arg->str));
+	}
+	else
+	{
+		/* tagged(): set by hand, or kept by a segment on its members */
+		StringInfoData buf;
+		ListCell   *lc;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "(EXISTS (SELECT 1 FROM segment.tags t"
+						 " WHERE t.tag = %s AND t.customer_id = c._segment_cid)",
+						 quote_literal_cstr(arg->str));
+		foreach(lc, cx->cat->segments)
+		{
+			SegmentEntry *seg = lfirst(lc);
+
+			if (seg->tag == NULL || strcmp(seg->tag, arg->str) != 0)
+				continue;
+			if (cx->segment && strcmp(seg->name, cx->segment) == 0)
+				bind_error(cx, arg->location, ERRCODE_INVALID_RECURSION,
+						   psprintf("segment \"%s\" keeps tag \"%s\" on its members, so its rule cannot test it",
+									seg->name, arg->str), NULL);
+			appendStringInfo(&buf, " OR %s", membership_sql(seg->id));
+		}
+		appendStringInfoChar(&buf, ')');
+		cx->deps->tags = lappend(cx->deps->tags, arg->str);
+		r.sql = buf.data;
+	}
+	return r;
+}
+
+static Operand
+expect_type(Compiler *cx, const RuleNode *node, Operand op, ValType want, const char *role)
+{
+	if (op.type != want)
+		bind_error(cx, node->location, ERRCODE_DATATYPE_MISMATCH,
+				   psprintf("%s must be %s, not %s", role, val_type_names[want],
+							val_type_names[op.type]),
+				   NULL);
+	return op;
+}
+
+static Operand
+compile_scalar_verb(Compiler *cx, const RuleNode *node, Scope scope)
+{
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	if (strcmp(node->str, "age") == 0)
+	{
+		Operand		col;
+
+		if (scope != SCOPE_CUSTOMER)
+			bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
+					   pstrdup("age() applies to customer attributes only"), NULL);
+		col = expect_type(cx, linitial(node->args),
+						  compile_name(cx, linitial(node->args), scope), VT_TIME, "the argument of age()");
+		cx->deps->uses_clock = true;
+		cx->age_columns = lappend(cx->age_columns, col.sql);
+		r.sql = psprintf("pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))",
+						 col.sql);
+	}
+	else if (strcmp(node->str, "hour") == 0)
+	{
+		Operand		col;
+
+		if (scope == SCOPE_CUSTOMER)
+			bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
+					   pstrdup("hour() is used inside order or event filters"),
+					   pstrdup("For example: orders(LAST 90 DAYS, hour(placed_at) >= 22) >= 2."));
+		col = expect_type(cx, linitial(node->args),
+						  compile_name(cx, linitial(node->args), scope), VT_TIME, "the argument of hour()");
+		r.sql = psprintf("pg_catalog.date_part('hour', %s)", col.sql);
+	}
+	else if (strcmp(node->str, "within_km") == 0)
+	{
+		Operand		lat,
+					lon;
+
+		if (scope != SCOPE_CUSTOMER)
+			bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
+					   pstrdup("within_km() applies to customer attributes only"), NULL);
+		lat = expect_type(cx, list_nth(node->args, 0), compile_name(cx, list_nth(node->args, 0), scope),
+						  VT_NUM, "the latitude of within_km()");
+		lon = expect_type(cx, list_nth(node->args, 1), compile_name(cx, list_nth(node->args, 1), scope),
+						  VT_NUM, "the longitude of within_km()");
+		r.type = VT_BOOL;
+		r.sql = psprintf("segment.distance_km(%s, %s, %s, %s) <= %s", lat.sql, lon.sql,
+						 compile_operand(cx, list_nth(node->args, 2), scope).sql,
+						 compile_operand(cx, list_nth(node->args, 3), scope).sql,
+						 compile_operand(cx, list_nth(node->args, 4), scope).sql);
+	}
+	else
+		elog(ERROR, "unexpected scalar verb \"%s\"", node->str);
+	return r;
+}
+
+static Operand
+compile_operand(Compiler *cx, const RuleNode *node, Scope scope)
+{
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	check_stack_depth();
+	switch (node->kind)
+	{
+		case RN_NUMBER:
+			r.sql = psprintf("(%s)", node->str);	/* a validated decimal */
+			return r;
+		case RN_STRING:
+			r.type = VT_TEXT;
+			r.sql = quote_literal_cstr(node->str);
+			return r;
+		case RN_DATE:
+			r.type = VT_TIME;
+			r.sql = psprintf("%s::pg_catalog.date", quote_literal_cstr(node->str));
+			return r;
+		case RN_BOOL:
+			r.type = VT_BOOL;
+			r.sql = node->bval ? "true" : "false";
+			return r;
+		case RN_NAME:
+			return compile_name(cx, node, scope);
+		case RN_CALL:
+			{
+				const RuleVerb *verb = rule_find_verb(node->str);
+
+				if (verb == NULL)
+					elog(ERROR, "unknown verb \"%s\" passed the parser", node->str);
+				if (scope != SCOPE_CUSTOMER && verb->kind != VERB_SCALAR)
+					bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
+							   psprintf("%s() cannot be used inside the filter of another verb",
+										node->str),
+							   pstrdup("Filters test the columns of the rows the verb counts."));
+				switch (verb->kind)
+				{
+					case VERB_ORDERS:
+						return compile_order_verb(cx, node);
+					case VERB_ITEMS:
+						return compile_item_verb(cx, node);
+					case VERB_EVENTS:
+						return compile_event_verb(cx, node);
+					case VERB_SCALAR:
+						return compile_scalar_verb(cx, node, scope);
+					case VERB_MEMBERSHIP:
+						return compile_membership_verb(cx, node);
+				}
+			}
+			break;
+		default:
+			r.type = VT_BOOL;
+			r.sql = compile_predicate(cx, node, scope);
+			return r;
+	}
+	elog(ERROR, "unexpected rule node %d", (int) node->kind);
+	return r;
+}
+
+/* Two operands that are compared must be of one type. */
+static void
+check_comparable(Compiler *cx, const RuleNode *node, const RuleNode *a, Operand oa,
+				 const RuleNode *b, Operand ob)
+{
+	if (oa.type != ob.type)
+	{
+		char	   *a_text = rule_deparse(a);
+		char	   *b_text = rule_deparse(b);
+
+		bind_error(cx, b->location >= 0 ? b->location : node->location,
+				   ERRCODE_DATATYPE_MISMATCH,
+				   psprintf("cannot compare %s (%s) with %s (%s)", a_text,
+							val_type_names[oa.type], b_text, val_type_names[ob.type]),
+				   oa.type == VT_TIME && ob.type == VT_TEXT ?
+				   pstrdup("Write dates without quotes: 2026-01-01.") : NULL);
+	}
+}
+
+static const char *const cmp_sql[] = {"=", "<>", "<", "<=", ">", ">="};
+
+/*
+ * "days since the last order" compared with a number N changes truth when
+ * the last order's age passes N or N + 1 days: the clock then revisits only
+ * customers with a row of about that age.  Compared with anything else, it
+ * could change for anyone.
+ */
+static void
+note_days_since(Compiler *cx, Operand subject, const RuleNode *other)
+{
+	double		n;
+
+	if (subject.days_since_of < 0)
+		return;
+	if (other->kind != RN_NUMBER)
+	{
+		cx->clock_unbounded = true;
+		return;
+	}
+	n = floor(strtod(other->str, NULL));
+	if (n < 0 || n > 1000000)
+		return;					/* never crossed by a past row */
+	add_edge(cx, subject.days_since_of, interval_sql((int64) n, UNIT_DAY));
+	add_edge(cx, subject.days_since_of, interval_sql((int64) n + 1, UNIT_DAY));
+}
+
+static char *
+compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	check_stack_depth();
+	CHECK_FOR_INTERRUPTS();
+	initStringInfo(&buf);
+	switch (node->kind)
+	{
+		case RN_AND:
+		case RN_OR:
+			foreach(lc, node->args)
+				appendStringInfo(&buf, "%s(%s)", lc == list_head(node->args) ? "" :
+								 node->kind == RN_AND ? " AND " : " OR ",
+								 compile_predicate(cx, lfirst(lc), scope));
+			return buf.data;
+		case RN_NOT:
+			return psprintf("NOT (%s)", compile_predicate(cx, node->left, scope));
+		case RN_CMP:
+			{
+				Operand		l = compile_operand(cx, node->left, scope);
+				Operand		r = compile_operand(cx, node->right, scope);
+
+				check_comparable(cx, node, node->left, l, node->right, r);
+				note_days_since(cx, l, node->right);
+				note_days_since(cx, r, node->left);
+				return psprintf("%s %s %s", l.sql, cmp_sql[node->op], r.sql);
+			}
+		case RN_IN:
+			{
+				Operand		l = compile_operand(cx, node->left, scope);
+
+				appendStringInfo(&buf, "%s %sIN (", l.sql, node->negated ? "NOT " : "");
+				foreach(lc, node->args)
+				{
+					Operand		v = compile_operand(cx, lfirst(lc), scope);
+
+					check_comparable(cx, node, node->left, l, lfirst(lc), v);
+					note_days_since(cx, l, lfirst(lc));
+					appendStringInfo(&buf, "%s%s", lc == list_head(node->args) ? "" : ", ", v.sql);
+				}
+				appendStringInfoChar(&buf, ')');
+				return buf.data;
+			}
+		case RN_BETWEEN:
+			{
+				Operand		l = compile_operand(cx, node->left, scope);
+				Operand		lo = compile_operand(cx, node->right, scope);
+				Operand		hi = compile_operand(cx, node->third, scope);
+
+				check_comparable(cx, node, node->left, l, node->right, lo);
+				check_comparable(cx, node, node->left, l, node->third, hi);
+				note_days_since(cx, l, node->right);
+				note_days_since(cx, l, node->third);
+				if (lo.days_since_of >= 0 || hi.days_since_of >= 0)
+					cx->clock_unbounded = true;
+				return psprintf("%s %sBETWEEN %s AND %s", l.sql, node->negated ? "NOT " : "",
+								lo.sql, hi.sql);
+			}
+		case RN_LIKE:
+			{
+				Operand		l = compile_operand(cx, node->left, scope);
+
+				expect_type(cx, node->left, l, VT_TEXT, "the left side of LIKE");
+				return psprintf("%s %s%s %s", l.sql, node->negated ? "NOT " : "",
+								node->ilike ? "ILIKE" : "LIKE",
+								compile_operand(cx, node->right, scope).sql);
+			}
+		case RN_ISNULL:
+			return psprintf("%s IS %sNULL", compile_operand(cx, node->left, scope).sql,
+							node->negated ? "NOT " : "");
+		case RN_WINDOW:
+			bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
+					   pstrdup("a time window is only allowed as an argument of a behaviour verb"),
+					   NULL);
+			break;
+		default:
+			{
+				/* an operand standing alone: a boolean, or a count meaning "any" */
+				Operand		op = compile_operand(cx, node, scope);
+
+				if (op.countlike)
+					return psprintf("%s > 0", op.sql);
+				if (op.type != VT_BOOL)
+					bind_error(cx, node->location, ERRCODE_DATATYPE_MISMATCH,
+							   psprintf("%s is %s, not a condition", rule_deparse(node),
+										val_type_names[op.type]),
+							   pstrdup("Compare it with something, for example: spent(LAST 365 DAYS) >= 1000."));
+				return op.sql;
+			}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------------
+ * Public entry points
+ * ---------------------------------------------------------------------------
+ */
+
+Compiler *
+compiler_create(Catalog *cat)
+{
+	Compiler   *cx = palloc0(sizeof(Compiler));
+
+	cx->cat = cat;
+	return cx;
+}
+
+char *
+compiler_add_rule(Compiler *cx, const char *segment_name, const char *rule_text,
+				  RuleDeps *deps)
+{
+	RuleNode   *tree = rule_parse(rule_text, strlen(rule_text));
+
+	cx->text = rule_text;
+	cx->segment = segment_name;
+	cx->deps = deps;
+	if (!cx->cat->src[SRC_CUSTOMERS].present)
+		ereport(ERROR,
+				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				errmsg("no customers table is tracked"),
+				errhint("Call segment.track_customers() first."));
+	deps->sources[SRC_CUSTOMERS] = true;
+	return compile_predicate(cx, tree, SCOPE_CUSTOMER);
+}
+
+/* A LEFT JOIN of one feature source's aggregates, grouped by customer. */
+static void
+append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *key_filter)
+{
+	Catalog    *cat = cx->cat;
+	Source	   *o = &cat->src[SRC_ORDERS];
+	Source	   *c = &cat->src[SRC_CUSTOMERS];
+	const char *cust;
+	const char *time_col;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (cx->features[fs] == NIL)
+		return;
+	if (fs == FS_EVENTS)
+	{
+		cust = psprintf("ev.%s", quote_identifier(cat->src[SRC_EVENTS].customer));
+		time_col = psprintf("ev.%s", quote_identifier(cat->src[SRC_EVENTS].time));
+	}
+	else
+	{
+		cust = psprintf("o.%s", quote_identifier(o->customer));
+		time_col = psprintf("o.%s", quote_identifier(o->time));
+	}
+
+	appendStringInfo(buf, "\n  LEFT JOIN (SELECT %s AS k", cust);
+	foreach(lc, cx->features[fs])
+		appendStringInfo(buf, ", %s AS f%d", (char *) lfirst(lc), n++);
+	if (fs == FS_ORDERS)
+		appendStringInfo(buf, " FROM %s o", o->qualname);
+	else if (fs == FS_ITEMS)
+	{
+		Source	   *i = &cat->src[SRC_ITEMS];
+		Source	   *p = &cat->src[SRC_PRODUCTS];
+
+		appendStringInfo(buf, " FROM %s i JOIN %s o ON o.%s = i.%s", i->qualname, o->qualname,
+						 quote_identifier(o->key), quote_identifier(i->order_ref));
+		if (p->present && i->product_ref)
+			appendStringInfo(buf, " LEFT JOIN %s p ON p.%s = i.%s", p->qualname,
+							 quote_identifier(p->key), quote_identifier(i->product_ref));
+	}
+	else
+		appendStringInfo(buf, " FROM %s ev", cat->src[SRC_EVENTS].qualname);
+	appendStringInfo(buf, " WHERE %s <= $1", time_col);
+	if (key_filter)
+		appendStringInfo(buf, " AND %s = ANY (%s)", cust, key_filter);
+	appendStringInfo(buf, " GROUP BY %s) %s ON %s.k = c.%s", cust, feature_alias[fs],
+					 feature_alias[fs], quote_identifier(c->key));
+}
+
+char *
+compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
+{
+	Source	   *c = &cx->cat->src[SRC_CUSTOMERS];
+	StringInfoData buf;
+	char	   *key_filter = NULL;
+	ListCell   *lc_id,
+			   *lc_pred;
+	AttrNumber	keyatt = get_attnum(c->relid, c->key);
+
+	if (for_customers)
+		key_filter = psprintf("$2::%s[]", format_type_be_qualified(get_atttype(c->relid, keyatt)));
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT c._segment_cid AS cid, s.sid FROM (SELECT c._segment_cid, ARRAY[");
+	forboth(lc_id, segment_ids, lc_pred, predicates)
+		appendStringInfo(&buf, "%sCASE WHEN %s THEN %d END",
+						 lc_id == list_head(segment_ids) ? "" : ", ",
+						 (char *) lfirst(lc_pred), lfirst_int(lc_id));
+	appendStringInfo(&buf, "]::pg_catalog.int4[] AS sids\n FROM (SELECT c.*, (c.%s)::pg_catalog.text AS _segment_cid FROM %s c",
+					 quote_identifier(c->key), c->qualname);
+	if (key_filter)
+		appendStringInfo(&buf, " WHERE c.%s = ANY (%s)", quote_identifier(c->key), key_filter);
+	appendStringInfoString(&buf, ") c");
+	for (int fs = 0; fs < FS_COUNT; fs++)
+		append_feature_join(cx, &buf, fs, key_filter);
+	if (cx->need_points)
+		appendStringInfo(&buf, "\n  LEFT JOIN (SELECT p.customer_id AS k, sum(p.points) AS score"
+						 " FROM segment.points p WHERE p.at <= $1"
+						 " AND (p.expires_at IS NULL OR p.expires_at > $1)%s"
+						 " GROUP BY p.customer_id) fp ON fp.k = c._segment_cid",
+						 for_customers ? " AND p.customer_id = ANY ($2)" : "");
+	appendStringInfoString(&buf, "\n) c, pg_catalog.unnest(c.sids) AS s(sid) WHERE s.sid IS NOT NULL");
+	return buf.data;
+}
+
+/*
+ * The customers whose membership the clock may have changed between $2 (the
+ * time the segments were last brought current) and $1 (now): rows that
+ * crossed a window edge, birthdays, points given or expiring.  NULL when the
+ * rules' clock effects cannot be narrowed down, and every customer must be
+ * revisited.
+ */
+char *
+compiler_tick_query(Compiler *cx)
+{
+	Catalog    *cat = cx->cat;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (cx->clock_unbounded)
+		return NULL;
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT NULL::pg_catalog.text WHERE false");
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		bool		events = fs == FS_EVENTS;
+		Source	   *src = &cat->src[events ? SRC_EVENTS : SRC_ORDERS];
+		const char *time_col;
+
+		if (cx->features[fs] == NIL)
+			continue;
+		time_col = psprintf("x.%s", quote_identifier(src->time));
+		/* edge 0: rows stamped after the last tick, now in the past */
+		appendStringInfo(&buf, "\nUNION SELECT (x.%s)::pg_catalog.text FROM %s x"
+						 " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))",
+						 quote_identifier(src->customer), src->qualname, time_col, time_col);
+		foreach(lc, cx->edges[fs])
+			appendStringInfo(&buf, " OR (%s > LEAST($1, $2) - %s::pg_catalog.interval"
+							 " AND %s <= GREATEST($1, $2) - %s::pg_catalog.interval)",
+							 time_col, (char *) lfirst(lc), time_col, (char *) lfirst(lc));
+	}
+	foreach(lc, cx->age_columns)
+	{
+		/* the column SQL names the customers table as c */
+		appendStringInfo(&buf, "\nUNION SELECT (c.%s)::pg_catalog.text FROM %s c"
+						 " WHERE pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))"
+						 " IS DISTINCT FROM pg_catalog.date_part('year', pg_catalog.age(($2)::pg_catalog.date, (%s)::pg_catalog.date))",
+						 quote_identifier(cat->src[SRC_CUSTOMERS].key),
+						 cat->src[SRC_CUSTOMERS].qualname, (char *) lfirst(lc), (char *) lfirst(lc));
+	}
+	if (cx->need_points)
+		appendStringInfoString(&buf, "\nUNION SELECT p.customer_id FROM segment.points p"
+							   " WHERE (p.at > LEAST($1, $2) AND p.at <= GREATEST($1, $2))"
+							   " OR (p.expires_at > LEAST($1, $2) AND p.expires_at <= GREATEST($1, $2))");
+	return buf.data;
+}

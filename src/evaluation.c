@@ -1,0 +1,164 @@
+/*
+ * evaluation.c: the SQL-callable side of the compiler.
+ *
+ * segment._rule_deps() binds one rule when a segment is defined;
+ * segment._evaluation_sql() compiles a set of segments into one query that
+ * the refresh engine runs for all customers or for a given few.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "compile.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+PG_FUNCTION_INFO_V1(segment_rule_deps);
+PG_FUNCTION_INFO_V1(segment_evaluation_sql);
+PG_FUNCTION_INFO_V1(segment_tick_sql);
+
+/* A JSON array of the names, each once, in first-seen order. */
+static void
+append_json_names(StringInfo buf, const char *key, List *names)
+{
+	List	   *seen = NIL;
+	ListCell   *lc;
+
+	appendStringInfo(buf, ", \"%s\": [", key);
+	foreach(lc, names)
+	{
+		ListCell   *prev;
+		bool		dup = false;
+
+		foreach(prev, seen)
+			dup |= strcmp(lfirst(prev), lfirst(lc)) == 0;
+		if (dup)
+			continue;
+		if (seen != NIL)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, lfirst(lc));
+		seen = lappend(seen, lfirst(lc));
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/*
+ * segment._rule_deps(name text, rule segment.rule) returns jsonb:
+ * {"sources": [...], "segments": [...], "tags": [...], "groups": [...],
+ * "uses_clock": bool, "uses_points": bool}.  "segments" holds in_segment() names.
+ * Raises the binding errors (unknown names, type mismatches, cycles on self).
+ */
+Datum
+segment_rule_deps(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *rule = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	MemoryContext caller = CurrentMemoryContext;
+	RuleDeps	deps = {0};
+	StringInfoData buf;
+	char	   *json;
+	bool		first = true;
+
+	SPI_connect();
+	compiler_add_rule(compiler_create(catalog_load()), name, rule, &deps);
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"sources\": [");
+	for (int k = 0; k < SRC_COUNT; k++)
+		if (deps.sources[k])
+		{
+			appendStringInfo(&buf, "%s\"%s\"", first ? "" : ", ", source_kind_name(k));
+			first = false;
+		}
+	appendStringInfoChar(&buf, ']');
+	append_json_names(&buf, "segments", deps.segments);
+	append_json_names(&buf, "tags", deps.tags);
+	append_json_names(&buf, "groups", deps.groups);
+	appendStringInfo(&buf, ", \"uses_clock\": %s, \"uses_points\": %s}",
+					 deps.uses_clock ? "true" : "false", deps.uses_points ? "true" : "false");
+
+	json = MemoryContextStrdup(caller, buf.data);
+	SPI_finish();
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}
+
+/* Compiles the rules of the given segments, in the order given. */
+static Compiler *
+compile_segments(ArrayType *ids, List **segment_ids, List **predicates)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	Catalog    *cat = catalog_load();
+	Compiler   *cx = compiler_create(cat);
+
+	deconstruct_array(ids, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &nelems);
+	if (nelems == 0)
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("no segments to evaluate"));
+	for (int i = 0; i < nelems; i++)
+	{
+		SegmentEntry *seg;
+		RuleDeps	deps = {0};
+
+		if (nulls[i] || (seg = catalog_find_segment_id(cat, DatumGetInt32(elems[i]))) == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_OBJECT),
+					errmsg("segment with id %d does not exist",
+						   nulls[i] ? 0 : DatumGetInt32(elems[i])));
+		*segment_ids = lappend_int(*segment_ids, seg->id);
+		*predicates = lappend(*predicates, compiler_add_rule(cx, seg->name, seg->rule, &deps));
+	}
+	return cx;
+}
+
+/*
+ * segment._evaluation_sql(segment_ids int4[], for_customers bool) returns
+ * the query text; see compiler_query() for its parameters.
+ */
+Datum
+segment_evaluation_sql(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(0);
+	bool		for_customers = PG_GETARG_BOOL(1);
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *segment_ids = NIL;
+	List	   *predicates = NIL;
+	Compiler   *cx;
+	char	   *sql;
+
+	SPI_connect();
+	cx = compile_segments(ids, &segment_ids, &predicates);
+	sql = MemoryContextStrdup(caller, compiler_query(cx, segment_ids, predicates, for_customers));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}
+
+/*
+ * segment._tick_sql(segment_ids int4[]) returns the query listing the
+ * customers the clock may have moved (see compiler_tick_query()), or NULL
+ * when all must be revisited.
+ */
+Datum
+segment_tick_sql(PG_FUNCTION_ARGS)
+{
+	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(0);
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *segment_ids = NIL;
+	List	   *predicates = NIL;
+	char	   *sql;
+
+	SPI_connect();
+	sql = compiler_tick_query(compile_segments(ids, &segment_ids, &predicates));
+	if (sql)
+		sql = MemoryContextStrdup(caller, sql);
+	SPI_finish();
+	if (sql == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(sql));
+}

@@ -1,0 +1,420 @@
+
+-- ---------------------------------------------------------------------------
+-- Segments: define, refresh, drop; the one engine that evaluates rules and
+-- applies only the difference to stored membership.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION segment._rule_deps(name text, rule text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'segment_rule_deps'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION segment._rule_deps(text, text) IS
+    'Binds a rule to the tracked tables and returns what it reads; raises on unknown names and type errors.';
+
+CREATE FUNCTION segment._evaluation_sql(segment_ids integer[], for_customers boolean)
+RETURNS text
+AS 'MODULE_PATHNAME', 'segment_evaluation_sql'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION segment._evaluation_sql(integer[], boolean) IS
+    'Compiles segments into one query returning (cid, sid) for every true membership.';
+
+-- Great-circle distance, for within_km().
+CREATE FUNCTION segment.distance_km(lat1 double precision, lon1 double precision,
+                                    lat2 double precision, lon2 double precision)
+RETURNS double precision
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN 2 * 6371.0088 * pg_catalog.asin(pg_catalog.sqrt(
+         pg_catalog.power(pg_catalog.sin(pg_catalog.radians(lat2 - lat1) / 2), 2)
+         + pg_catalog.cos(pg_catalog.radians(lat1)) * pg_catalog.cos(pg_catalog.radians(lat2))
+           * pg_catalog.power(pg_catalog.sin(pg_catalog.radians(lon2 - lon1) / 2), 2)));
+COMMENT ON FUNCTION segment.distance_km(double precision, double precision, double precision, double precision) IS
+    'Distance in kilometres between two points given in degrees (haversine).';
+
+-- Which segment reads which: in_segment() names, and the segments that keep
+-- a tag that a rule tests with tagged().
+CREATE VIEW segment.dependencies AS
+SELECT s.name AS segment, d AS depends_on
+  FROM segment.segments s, pg_catalog.unnest(s.depends_on) d
+UNION
+SELECT s.name, t.name
+  FROM segment.segments s JOIN segment.segments t ON t.tag = ANY (s.tags_tested);
+COMMENT ON VIEW segment.dependencies IS 'Edges of the segment dependency graph.';
+
+-- The given segments and every segment that reads them, directly or not.
+CREATE FUNCTION segment._with_dependants(ids integer[])
+RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    WITH RECURSIVE reach(name) AS (
+        SELECT name FROM segment.segments WHERE id = ANY (ids)
+        UNION
+        SELECT d.segment FROM segment.dependencies d JOIN reach r ON d.depends_on = r.name
+    )
+    SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
+      FROM segment.segments s JOIN reach r ON r.name = s.name;
+END;
+COMMENT ON FUNCTION segment._with_dependants(integer[]) IS
+    'The given segments and all segments that depend on them.';
+
+-- Maintenance (triggers, the clock) leaves segments in manual and scheduled
+-- mode alone, even when they read a segment it changes.
+CREATE FUNCTION segment._maintained_with_dependants(ids integer[])
+RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
+      FROM segment.segments s
+     WHERE s.id = ANY (segment._with_dependants(ids)) AND s.mode = 'incremental';
+END;
+COMMENT ON FUNCTION segment._maintained_with_dependants(integer[]) IS
+    'The given segments and their dependants, less those not maintained automatically.';
+
+/*
+ * The engine.  Evaluates the given segments, in dependency order, for all
+ * customers (customers IS NULL) or for the given customer keys, and applies
+ * the difference: entries, exits, one change row for each, and a
+ * notification.  Full refresh, define, the triggers and the clock all come
+ * here; they differ only in which segments and customers they pass.
+ */
+CREATE FUNCTION segment._apply(ids integer[], as_of timestamptz, cause text,
+                               customers text[] DEFAULT NULL)
+RETURNS TABLE (segment text, members bigint, entered bigint, exited bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    remaining integer[] := ids;
+    batch integer[];
+    started timestamptz;
+    r record;
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    WHILE cardinality(remaining) > 0 LOOP
+        -- the segments that read none of those still waiting
+        SELECT array_agg(s.id ORDER BY s.id) INTO batch
+          FROM segment.segments s
+         WHERE s.id = ANY (remaining)
+           AND NOT EXISTS (SELECT 1 FROM segment.dependencies d
+                             JOIN segment.segments t ON t.name = d.depends_on
+                            WHERE d.segment = s.name AND t.id = ANY (remaining));
+        IF batch IS NULL THEN
+            RAISE EXCEPTION 'segments % depend on each other', remaining
+                USING ERRCODE = 'invalid_recursion';
+        END IF;
+        started := clock_timestamp();
+        FOR r IN EXECUTE format($q$
+            WITH cand AS MATERIALIZED (%s),
+            gone AS (
+                DELETE FROM segment.membership m
+                 WHERE m.segment_id = ANY ($3) %s
+                   AND NOT EXISTS (SELECT 1 FROM cand
+                                    WHERE cand.sid = m.segment_id AND cand.cid = m.customer_id)
+                RETURNING m.segment_id, m.customer_id),
+            came AS (
+                INSERT INTO segment.membership AS m (segment_id, customer_id, since)
+                SELECT cand.sid, cand.cid, $1 FROM cand
+                 WHERE NOT EXISTS (SELECT 1 FROM segment.membership m
+                                    WHERE m.segment_id = cand.sid AND m.customer_id = cand.cid)
+                ON CONFLICT DO NOTHING
+                RETURNING m.segment_id, m.customer_id),
+            logged AS (
+                INSERT INTO segment.changes (segment, customer_id, kind, at, cause)
+                SELECT s.name, mv.customer_id, mv.kind, $1, $4
+                  FROM (SELECT segment_id, customer_id, 'exit' AS kind FROM gone
+                        UNION ALL
+                        SELECT segment_id, customer_id, 'enter' FROM came) mv
+                  JOIN segment.segments s ON s.id = mv.segment_id
+                RETURNING id, segment, customer_id, kind)
+            SELECT s.name, COALESCE(n.members, 0) AS members,
+                   COALESCE(l.entered, 0) AS entered, COALESCE(l.exited, 0) AS exited,
+                   l.first_id, l.last_id
+              FROM segment.segments s
+              LEFT JOIN (SELECT sid, count(*) AS members FROM cand GROUP BY sid) n ON n.sid = s.id
+              LEFT JOIN (SELECT g.segment,
+                                count(*) FILTER (WHERE g.kind = 'enter') AS entered,
+                                count(*) FILTER (WHERE g.kind = 'exit') AS exited,
+                                min(g.id) AS first_id, max(g.id) AS last_id
+                           FROM logged g GROUP BY g.segment) l ON l.segment = s.name
+             WHERE s.id = ANY ($3)
+             ORDER BY s.name
+            $q$,
+            segment._evaluation_sql(batch, customers IS NOT NULL),
+            CASE WHEN customers IS NULL THEN '' ELSE 'AND m.customer_id = ANY ($2)' END)
+        USING as_of, customers, batch, cause
+        LOOP
+            IF r.first_id IS NOT NULL THEN
+                PERFORM segment._notify(r.name, r.first_id, r.last_id, r.entered + r.exited);
+            END IF;
+            segment := r.name;
+            members := r.members;
+            entered := r.entered;
+            exited := r.exited;
+            RETURN NEXT;
+        END LOOP;
+
+        IF customers IS NULL THEN
+            UPDATE segment.segments s
+               SET refreshed_at = clock_timestamp(), as_of = _apply.as_of,
+                   refresh_ms = extract(epoch FROM clock_timestamp() - started) * 1000
+             WHERE s.id = ANY (batch);
+        END IF;
+        remaining := ARRAY(SELECT unnest(remaining) EXCEPT SELECT unnest(batch));
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION segment._apply(integer[], timestamptz, text, text[]) IS
+    'The refresh engine: evaluates segments for all or some customers and applies entries and exits.';
+
+/*
+ * Announces one segment's changes from one statement on the channel
+ * segment_changes: one notification per change while they are few; past
+ * 20, one summary with the id range to read with segment.changes_since(), so
+ * a large refresh cannot flood the notification queue.  Delivered at commit.
+ */
+CREATE FUNCTION segment._notify(segment text, first_id bigint, last_id bigint, n bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF n <= 20 THEN
+        PERFORM pg_notify('segment_changes',
+                          json_build_object('segment', c.segment, 'customer_id', c.customer_id,
+                                            'kind', c.kind, 'id', c.id)::text)
+           FROM segment.changes c
+          WHERE c.id BETWEEN first_id AND last_id AND c.segment = _notify.segment
+          ORDER BY c.id;
+    ELSE
+        PERFORM pg_notify('segment_changes',
+                          json_build_object('segment', segment, 'changes', n,
+                                            'first_id', first_id, 'last_id', last_id)::text);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION segment._notify(text, bigint, bigint, bigint) IS
+    'Sends the segment_changes notifications for a batch of changes.';
+
+CREATE FUNCTION segment.refresh(segment_name text DEFAULT NULL, as_of timestamptz DEFAULT now())
+RETURNS TABLE (segment text, members bigint, entered bigint, exited bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids integer[];
+BEGIN
+    IF refresh.segment_name IS NULL THEN
+        ids := ARRAY(SELECT id FROM segment.segments ORDER BY id);
+    ELSE
+        ids := ARRAY(SELECT id FROM segment.segments s WHERE s.name = refresh.segment_name);
+        IF cardinality(ids) = 0 THEN
+            RAISE EXCEPTION 'segment "%" does not exist', refresh.segment_name
+                USING ERRCODE = 'undefined_object',
+                      HINT = 'The defined segments are listed in segment.segments.';
+        END IF;
+        ids := segment._with_dependants(ids);
+    END IF;
+    IF cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    -- one refresh of a segment at a time; readers of membership never wait
+    PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR UPDATE;
+    RETURN QUERY SELECT * FROM segment._apply(ids, as_of, 'manual') a ORDER BY a.segment;
+END
+$$;
+COMMENT ON FUNCTION segment.refresh(text, timestamptz) IS
+    'Recomputes one segment (and the segments that read it) or all of them, as of a time; returns members, entries and exits.';
+
+CREATE FUNCTION segment.define(name text, rule segment.rule, description text DEFAULT NULL,
+                               tag text DEFAULT NULL, mode text DEFAULT 'incremental',
+                               as_of timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    deps jsonb;
+    seg_id integer;
+    cycle text;
+    result bigint;
+BEGIN
+    IF name IS NULL OR rule IS NULL THEN
+        RAISE EXCEPTION 'a segment needs a name and a rule' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    deps := segment._rule_deps(name, rule::text);
+
+    INSERT INTO segment.segments AS s (name, rule, description, tag, mode, depends_on,
+                                       tags_tested, groups_used, sources, uses_clock, uses_points)
+    VALUES (define.name, define.rule, define.description, define.tag, define.mode,
+            ARRAY(SELECT jsonb_array_elements_text(deps->'segments')),
+            ARRAY(SELECT jsonb_array_elements_text(deps->'tags')),
+            ARRAY(SELECT jsonb_array_elements_text(deps->'groups')),
+            ARRAY(SELECT jsonb_array_elements_text(deps->'sources')),
+            (deps->>'uses_clock')::boolean, (deps->>'uses_points')::boolean)
+    ON CONFLICT ON CONSTRAINT segments_name_key DO UPDATE
+       SET rule = excluded.rule, description = excluded.description, tag = excluded.tag,
+           mode = excluded.mode, depends_on = excluded.depends_on,
+           tags_tested = excluded.tags_tested, groups_used = excluded.groups_used,
+           sources = excluded.sources, uses_clock = excluded.uses_clock,
+           uses_points = excluded.uses_points, defined_at = now()
+    RETURNING s.id INTO seg_id;
+
+    -- a new edge may close a cycle, through in_segment() or through a tag
+    WITH RECURSIVE walk(name, path) AS (
+        SELECT d.depends_on, ARRAY[define.name, d.depends_on]
+          FROM segment.dependencies d WHERE d.segment = define.name
+        UNION ALL
+        SELECT d.depends_on, w.path || d.depends_on
+          FROM walk w JOIN segment.dependencies d ON d.segment = w.name
+         WHERE w.name <> define.name
+    )
+    SELECT array_to_string(path, ' -> ') INTO cycle FROM walk WHERE walk.name = define.name LIMIT 1;
+    IF cycle IS NOT NULL THEN
+        RAISE EXCEPTION 'segment "%" would depend on itself', name
+            USING ERRCODE = 'invalid_recursion',
+                  DETAIL = format('The segments form a cycle: %s.', cycle),
+                  HINT = 'A segment may read other segments and tags, but not through a loop.';
+    END IF;
+
+    PERFORM 1 FROM segment.segments s
+     WHERE s.id = ANY (segment._with_dependants(ARRAY[seg_id])) ORDER BY s.id FOR UPDATE;
+    PERFORM segment._apply(segment._with_dependants(ARRAY[seg_id]), as_of, 'definition');
+    SELECT count(*) INTO result FROM segment.membership m WHERE m.segment_id = seg_id;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION segment.define(text, segment.rule, text, text, text, timestamptz) IS
+    'Defines or redefines a segment and fills its membership at once; returns the number of members.';
+
+CREATE FUNCTION segment.drop_segment(name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    seg_id integer;
+    readers text;
+BEGIN
+    SELECT s.id INTO seg_id FROM segment.segments s WHERE s.name = drop_segment.name FOR UPDATE;
+    IF seg_id IS NULL THEN
+        RAISE EXCEPTION 'segment "%" does not exist', name USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT string_agg(format('%L', d.segment), ', ' ORDER BY d.segment) INTO readers
+      FROM segment.dependencies d WHERE d.depends_on = drop_segment.name;
+    IF readers IS NOT NULL THEN
+        RAISE EXCEPTION 'segment "%" is read by other segments', name
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = format('Segments that read it: %s.', readers),
+                  HINT = 'Drop or redefine those first.';
+    END IF;
+    INSERT INTO segment.changes (segment, customer_id, kind, at, cause)
+    SELECT drop_segment.name, m.customer_id, 'exit', now(), 'definition'
+      FROM segment.membership m WHERE m.segment_id = seg_id;
+    DELETE FROM segment.segments WHERE id = seg_id;
+END
+$$;
+COMMENT ON FUNCTION segment.drop_segment(text) IS
+    'Drops a segment; its members are logged as exits.';
+
+-- ---------------------------------------------------------------------------
+-- Reading membership
+-- ---------------------------------------------------------------------------
+
+CREATE VIEW segment.members AS
+SELECT s.name AS segment, m.customer_id, m.since
+  FROM segment.membership m JOIN segment.segments s ON s.id = m.segment_id;
+COMMENT ON VIEW segment.members IS 'Current members: (segment, customer_id, since).';
+
+CREATE VIEW segment.history AS
+SELECT segment, customer_id, at AS entered_at, exited_at
+  FROM (SELECT c.segment, c.customer_id, c.kind, c.at,
+               lead(c.at) OVER (PARTITION BY c.segment, c.customer_id ORDER BY c.id) AS exited_at
+          FROM segment.changes c) h
+ WHERE kind = 'enter';
+COMMENT ON VIEW segment.history IS
+    'Every stay in a segment: (segment, customer_id, entered_at, exited_at), exited_at null while it lasts.';
+
+CREATE FUNCTION segment._segment_id(name text)
+RETURNS integer
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    result integer;
+BEGIN
+    SELECT s.id INTO result FROM segment.segments s WHERE s.name = _segment_id.name;
+    IF result IS NULL THEN
+        RAISE EXCEPTION 'segment "%" does not exist', name
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'The defined segments are listed in segment.segments.';
+    END IF;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION segment._segment_id(text) IS 'A segment''s id, or an error naming the unknown segment.';
+
+CREATE FUNCTION segment.is_member(customer anyelement, segment text)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT 1 FROM segment.membership m
+                    WHERE m.segment_id = segment._segment_id(is_member.segment)
+                      AND m.customer_id = customer::text);
+$$;
+COMMENT ON FUNCTION segment.is_member(anyelement, text) IS
+    'Whether a customer (by key, of any key type) is a member of a segment now.';
+
+CREATE FUNCTION segment.segments_of(customer anyelement)
+RETURNS text[]
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE(array_agg(s.name ORDER BY s.name), '{}')
+      FROM segment.membership m JOIN segment.segments s ON s.id = m.segment_id
+     WHERE m.customer_id = customer::text;
+$$;
+COMMENT ON FUNCTION segment.segments_of(anyelement) IS
+    'The segments a customer belongs to now, by name.';
+
+-- The change feed, read with a cursor of the reader's own.
+CREATE FUNCTION segment.changes_since(after_id bigint, max_rows integer DEFAULT 1000)
+RETURNS SETOF segment.changes
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT * FROM segment.changes c WHERE c.id > after_id ORDER BY c.id LIMIT max_rows;
+END;
+COMMENT ON FUNCTION segment.changes_since(bigint, integer) IS
+    'Entries and exits after a given change id, oldest first: a feed for e-mail and push senders.';
+
+-- Stored membership against a from-scratch evaluation: the rows that differ.
+CREATE FUNCTION segment.verify(as_of timestamptz DEFAULT now())
+RETURNS TABLE (segment text, customer_id text, stored boolean, computed boolean)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ids integer[] := ARRAY(SELECT s.id FROM segment.segments s ORDER BY s.id);
+BEGIN
+    IF cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format($q$
+        WITH computed AS (%s),
+        stored AS (SELECT m.customer_id AS cid, m.segment_id AS sid FROM segment.membership m),
+        diff AS ((SELECT cid, sid, false AS stored FROM computed EXCEPT SELECT cid, sid, false FROM stored)
+                 UNION ALL
+                 (SELECT cid, sid, true FROM stored EXCEPT SELECT cid, sid, true FROM computed))
+        SELECT s.name, d.cid, d.stored, NOT d.stored
+          FROM diff d JOIN segment.segments s ON s.id = d.sid
+         ORDER BY s.name, d.cid
+        $q$, segment._evaluation_sql(ids, false))
+    USING as_of;
+END
+$$;
+COMMENT ON FUNCTION segment.verify(timestamptz) IS
+    'Compares stored membership with a full evaluation as of a time; returns the rows that differ (none when all is well).';

@@ -1,0 +1,64 @@
+
+-- ---------------------------------------------------------------------------
+-- The clock: "no order in 90 days" becomes true with time alone.  tick()
+-- revisits only the customers whose rows crossed a window edge since the
+-- segments were last brought current, and gives the same membership as a
+-- full refresh at the same as_of.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION segment._tick_sql(segment_ids integer[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'segment_tick_sql'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION segment._tick_sql(integer[]) IS
+    'The query listing the customers the clock may have moved in or out of the given segments; NULL if all.';
+
+CREATE FUNCTION segment.tick(as_of timestamptz DEFAULT now())
+RETURNS TABLE (segment text, revisited bigint, entered bigint, exited bigint)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    clocked integer[];
+    scheduled integer[];
+    since timestamptz;
+    q text;
+    customers text[];
+BEGIN
+    IF as_of IS NULL THEN
+        RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    clocked := ARRAY(SELECT s.id FROM segment.segments s
+                      WHERE s.mode = 'incremental' AND s.uses_clock ORDER BY s.id);
+    scheduled := ARRAY(SELECT s.id FROM segment.segments s WHERE s.mode = 'scheduled' ORDER BY s.id);
+    PERFORM 1 FROM segment.segments s
+     WHERE s.id = ANY (segment._with_dependants(clocked || scheduled)) ORDER BY s.id FOR UPDATE;
+
+    IF cardinality(clocked) > 0 THEN
+        SELECT min(s.as_of) INTO since FROM segment.segments s WHERE s.id = ANY (clocked);
+        q := segment._tick_sql(clocked);
+        IF q IS NULL OR since IS NULL THEN
+            RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
+                           FROM segment._apply(segment._maintained_with_dependants(clocked), as_of, 'clock') a;
+        ELSE
+            EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', q)
+               INTO customers USING as_of, since;
+            IF customers IS NOT NULL THEN
+                PERFORM segment._take_turns(customers);
+                RETURN QUERY SELECT a.segment, cardinality(customers)::bigint, a.entered, a.exited
+                               FROM segment._apply(segment._maintained_with_dependants(clocked), as_of,
+                                                   'clock', customers) a;
+            END IF;
+        END IF;
+        UPDATE segment.segments s SET as_of = tick.as_of, refreshed_at = clock_timestamp()
+         WHERE s.id = ANY (clocked);
+    END IF;
+
+    IF cardinality(scheduled) > 0 THEN
+        RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
+                       FROM segment._apply(scheduled, as_of, 'clock') a;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION segment.tick(timestamptz) IS
+    'Brings time-dependent segments current: revisits only customers whose windows crossed an edge, and refreshes scheduled segments.';
