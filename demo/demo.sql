@@ -5,6 +5,7 @@
 \set as_of '2026-11-01 00:00:00+00'
 \timing off
 SET client_min_messages = warning;
+SET timezone = 'UTC';   -- the demo store's hours are UTC
 CREATE EXTENSION IF NOT EXISTS segment;
 
 \echo '== 1. Tell segment where the store keeps its data'

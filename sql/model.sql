@@ -2,8 +2,10 @@
 -- inserts, updates and deletes on every tracked table, hand-set tags, group
 -- members and points, and clock advances.  After every step the stored
 -- membership equals a full recompute, and the change log replays to it.
+SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS segment CASCADE;
 CREATE EXTENSION segment;
+RESET client_min_messages;
 SET client_min_messages = warning;
 SELECT setseed(0.4242);
 
@@ -26,7 +28,7 @@ SELECT segment.track_customers('model.customers');
 SELECT segment.track_orders('model.orders', time_column => 'at');
 SELECT segment.track_products('model.products');
 SELECT segment.track_order_items('model.items', product_column => 'product_id', quantity_column => 'qty');
-SELECT segment.track_events('model.events');
+SELECT segment.track_events('model.events', time_column => 'at');
 SELECT segment.create_group('g');
 
 -- Random rules: atoms of every kind, combined with AND, OR and NOT.

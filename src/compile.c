@@ -22,6 +22,8 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_type.h"
 
 typedef enum ValType
 {
@@ -81,6 +83,9 @@ struct Compiler
 static Operand compile_operand(Compiler *cx, const RuleNode *node, Scope scope);
 static char *compile_predicate(Compiler *cx, const RuleNode *node, Scope scope);
 
+static void bind_error(Compiler *cx, int location, int code, char *msg, char *hint)
+			pg_attribute_noreturn();
+
 /* An error at a place in the rule, with the rule quoted and a caret. */
 static void
 bind_error(Compiler *cx, int location, int code, char *msg, char *hint)
@@ -91,6 +96,7 @@ bind_error(Compiler *cx, int location, int code, char *msg, char *hint)
 			cx->segment ? errcontext("rule of segment \"%s\"", cx->segment) : 0,
 			errdetail_internal("%s", rule_error_context(cx->text, location)),
 			hint ? errhint("%s", hint) : 0);
+	pg_unreachable();
 }
 
 /* ---------------------------------------------------------------------------
@@ -477,6 +483,38 @@ static const char *const customer_builtins[] = {
 	"score", "rfm", "rfm_segment", NULL
 };
 
+/*
+ * RFM scores, as stored by segment.rfm_refresh(): rfm (the score), rfm.r,
+ * rfm.f, rfm.m (its parts) and rfm_segment (its label).
+ */
+static Operand
+compile_rfm(Compiler *cx, const RuleNode *node)
+{
+	Operand		r = {NULL, VT_NUM, false, -1};
+
+	cx->need_rfm = true;
+	cx->deps->uses_rfm = true;
+	if (node->field == NULL && strcmp(node->str, "rfm") == 0)
+	{
+		r.type = VT_RFM;
+		r.sql = "fr.score";
+	}
+	else if (node->field == NULL)
+	{
+		r.type = VT_TEXT;
+		r.sql = "segment.rfm_label(fr.score)";
+	}
+	else if (strcmp(node->str, "rfm") == 0 &&
+			 (strcmp(node->field, "r") == 0 || strcmp(node->field, "f") == 0 ||
+			  strcmp(node->field, "m") == 0))
+		r.sql = psprintf("segment.rfm_%s(fr.score)", node->field);
+	else
+		bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
+				   psprintf("unknown name \"%s.%s\" in rule", node->str, node->field),
+				   pstrdup("Only rfm.r, rfm.f and rfm.m are written with a dot."));
+	return r;
+}
+
 static Operand
 compile_name(Compiler *cx, const RuleNode *node, Scope scope)
 {
@@ -486,9 +524,7 @@ compile_name(Compiler *cx, const RuleNode *node, Scope scope)
 	const char *what;
 
 	if (node->field != NULL)
-		bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
-				   psprintf("unknown name \"%s.%s\" in rule", node->str, node->field),
-				   pstrdup("Only rfm.r, rfm.f and rfm.m are written with a dot."));
+		return compile_rfm(cx, node);
 
 	if (scope == SCOPE_CUSTOMER)
 	{
@@ -512,10 +548,7 @@ compile_name(Compiler *cx, const RuleNode *node, Scope scope)
 			return r;
 		}
 		if (strcmp(node->str, "rfm") == 0 || strcmp(node->str, "rfm_segment") == 0)
-			bind_error(cx, node->location, ERRCODE_FEATURE_NOT_SUPPORTED,
-					   psprintf("\"%s\" needs RFM scores, which this version does not compute yet",
-								node->str),
-					   NULL);
+			return compile_rfm(cx, node);
 		src = need_source(cx, SRC_CUSTOMERS, node->location, "a customer attribute");
 		alias = "c";
 		what = "customer attributes";
@@ -787,12 +820,39 @@ compile_operand(Compiler *cx, const RuleNode *node, Scope scope)
 	return r;
 }
 
+/*
+ * An rfm score compared with a string literal: the literal is a score, such
+ * as '555' or '5-5-5', checked now rather than at the next refresh.
+ */
+static bool
+rfm_literal(Compiler *cx, const RuleNode *lit, Operand *op)
+{
+	Oid			typid;
+	Oid			typinput;
+	Oid			typioparam;
+
+	if (lit->kind != RN_STRING)
+		return false;
+	typid = LookupTypeNameOid(NULL, makeTypeNameFromNameList(list_make2(makeString("segment"),
+																		 makeString("rfm"))),
+							  false);
+	getTypeInputInfo(typid, &typinput, &typioparam);
+	OidInputFunctionCall(typinput, lit->str, typioparam, -1);
+	op->type = VT_RFM;
+	op->sql = psprintf("%s::segment.rfm", quote_literal_cstr(lit->str));
+	return true;
+}
+
 /* Two operands that are compared must be of one type. */
 static void
-check_comparable(Compiler *cx, const RuleNode *node, const RuleNode *a, Operand oa,
-				 const RuleNode *b, Operand ob)
+check_comparable(Compiler *cx, const RuleNode *node, const RuleNode *a, Operand *oa,
+				 const RuleNode *b, Operand *ob)
 {
-	if (oa.type != ob.type)
+	if (oa->type == VT_RFM && ob->type == VT_TEXT && rfm_literal(cx, b, ob))
+		return;
+	if (ob->type == VT_RFM && oa->type == VT_TEXT && rfm_literal(cx, a, oa))
+		return;
+	if (oa->type != ob->type)
 	{
 		char	   *a_text = rule_deparse(a);
 		char	   *b_text = rule_deparse(b);
@@ -800,8 +860,8 @@ check_comparable(Compiler *cx, const RuleNode *node, const RuleNode *a, Operand 
 		bind_error(cx, b->location >= 0 ? b->location : node->location,
 				   ERRCODE_DATATYPE_MISMATCH,
 				   psprintf("cannot compare %s (%s) with %s (%s)", a_text,
-							val_type_names[oa.type], b_text, val_type_names[ob.type]),
-				   oa.type == VT_TIME && ob.type == VT_TEXT ?
+							val_type_names[oa->type], b_text, val_type_names[ob->type]),
+				   oa->type == VT_TIME && ob->type == VT_TEXT ?
 				   pstrdup("Write dates without quotes: 2026-01-01.") : NULL);
 	}
 }
@@ -858,7 +918,7 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 				Operand		l = compile_operand(cx, node->left, scope);
 				Operand		r = compile_operand(cx, node->right, scope);
 
-				check_comparable(cx, node, node->left, l, node->right, r);
+				check_comparable(cx, node, node->left, &l, node->right, &r);
 				note_days_since(cx, l, node->right);
 				note_days_since(cx, r, node->left);
 				return psprintf("%s %s %s", l.sql, cmp_sql[node->op], r.sql);
@@ -872,7 +932,7 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 				{
 					Operand		v = compile_operand(cx, lfirst(lc), scope);
 
-					check_comparable(cx, node, node->left, l, lfirst(lc), v);
+					check_comparable(cx, node, node->left, &l, lfirst(lc), &v);
 					note_days_since(cx, l, lfirst(lc));
 					appendStringInfo(&buf, "%s%s", lc == list_head(node->args) ? "" : ", ", v.sql);
 				}
@@ -885,8 +945,8 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 				Operand		lo = compile_operand(cx, node->right, scope);
 				Operand		hi = compile_operand(cx, node->third, scope);
 
-				check_comparable(cx, node, node->left, l, node->right, lo);
-				check_comparable(cx, node, node->left, l, node->third, hi);
+				check_comparable(cx, node, node->left, &l, node->right, &lo);
+				check_comparable(cx, node, node->left, &l, node->third, &hi);
 				note_days_since(cx, l, node->right);
 				note_days_since(cx, l, node->third);
 				if (lo.days_since_of >= 0 || hi.days_since_of >= 0)
@@ -1037,6 +1097,8 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
 	appendStringInfoString(&buf, ") c");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 		append_feature_join(cx, &buf, fs, key_filter);
+	if (cx->need_rfm)
+		appendStringInfoString(&buf, "\n  LEFT JOIN segment.customer_rfm fr ON fr.customer_id = c._segment_cid");
 	if (cx->need_points)
 		appendStringInfo(&buf, "\n  LEFT JOIN (SELECT p.customer_id AS k, sum(p.points) AS score"
 						 " FROM segment.points p WHERE p.at <= $1"

@@ -74,6 +74,9 @@ segment_rule_deps(PG_FUNCTION_ARGS)
 			appendStringInfo(&buf, "%s\"%s\"", first ? "" : ", ", source_kind_name(k));
 			first = false;
 		}
+	/* RFM scores are a source of their own, rescored as orders change */
+	if (deps.uses_rfm)
+		appendStringInfoString(&buf, ", \"rfm\"");
 	appendStringInfoChar(&buf, ']');
 	append_json_names(&buf, "segments", deps.segments);
 	append_json_names(&buf, "tags", deps.tags);

@@ -289,6 +289,17 @@ $$;
 COMMENT ON FUNCTION segment.define(text, segment.rule, text, text, text, timestamptz) IS
     'Defines or redefines a segment and fills its membership at once; returns the number of members.';
 
+-- Rules arrive as text from apps and variables: the same, parsed here.
+CREATE FUNCTION segment.define(name text, rule text, description text DEFAULT NULL,
+                               tag text DEFAULT NULL, mode text DEFAULT 'incremental',
+                               as_of timestamptz DEFAULT now())
+RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+RETURN segment.define(name, rule::segment.rule, description, tag, mode, as_of);
+COMMENT ON FUNCTION segment.define(text, text, text, text, text, timestamptz) IS
+    'define() for a rule given as text.';
+
 CREATE FUNCTION segment.drop_segment(name text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -358,7 +369,7 @@ COMMENT ON FUNCTION segment._segment_id(text) IS 'A segment''s id, or an error n
 
 CREATE FUNCTION segment.is_member(customer anyelement, segment text)
 RETURNS boolean
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT EXISTS (SELECT 1 FROM segment.membership m
@@ -370,7 +381,7 @@ COMMENT ON FUNCTION segment.is_member(anyelement, text) IS
 
 CREATE FUNCTION segment.segments_of(customer anyelement)
 RETURNS text[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT COALESCE(array_agg(s.name ORDER BY s.name), '{}')

@@ -79,44 +79,70 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    kind text := TG_ARGV[0];
+    source_kind text := TG_ARGV[0];
     ids integer[];
     touched text;
     customers text[];
+    rescore boolean;
+    as_of timestamptz;
 BEGIN
     -- a table that is no longer tracked under this kind: nothing to do
     IF NOT EXISTS (SELECT 1 FROM segment.sources s
-                    WHERE s.kind = _maintain.kind AND s.relation = TG_RELID) THEN
+                    WHERE s.kind = source_kind AND s.relation = TG_RELID) THEN
         RETURN NULL;
     END IF;
+    -- RFM scores follow orders, and so do the segments that read them
     ids := ARRAY(SELECT s.id FROM segment.segments s
-                  WHERE s.mode = 'incremental' AND _maintain.kind = ANY (s.sources));
-    IF cardinality(ids) = 0 THEN
+                  WHERE s.mode = 'incremental'
+                    AND (source_kind = ANY (s.sources)
+                         OR (source_kind = 'orders' AND 'rfm' = ANY (s.sources))));
+    rescore := source_kind = 'orders' AND EXISTS (SELECT 1 FROM segment.rfm_thresholds);
+    IF cardinality(ids) = 0 AND NOT rescore THEN
         RETURN NULL;
     END IF;
     ids := segment._maintained_with_dependants(ids);
-    -- wait for a running define or full refresh of these segments, and make
-    -- a repeatable-read transaction fail rather than use a replaced rule
-    PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR SHARE;
 
-    IF TG_OP = 'TRUNCATE' THEN
-        PERFORM segment._apply(ids, segment._clock(ids), 'data');
-        RETURN NULL;
+    IF TG_OP <> 'TRUNCATE' THEN
+        touched := CASE TG_OP
+            WHEN 'INSERT' THEN segment._touched_sql(source_kind, 'segment_new_rows')
+            WHEN 'DELETE' THEN segment._touched_sql(source_kind, 'segment_old_rows')
+            ELSE segment._touched_sql(source_kind, 'segment_new_rows') || ' UNION '
+                 || segment._touched_sql(source_kind, 'segment_old_rows') END;
+        EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL',
+                       touched)
+           INTO customers;
+        IF customers IS NULL THEN
+            RETURN NULL;
+        END IF;
     END IF;
 
-    touched := CASE TG_OP
-        WHEN 'INSERT' THEN segment._touched_sql(kind, 'segment_new_rows')
-        WHEN 'DELETE' THEN segment._touched_sql(kind, 'segment_old_rows')
-        ELSE segment._touched_sql(kind, 'segment_new_rows') || ' UNION '
-             || segment._touched_sql(kind, 'segment_old_rows') END;
-    EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', touched)
-       INTO customers;
-    IF customers IS NULL THEN
-        RETURN NULL;
-    END IF;
+    -- Wait for a running define or full refresh of these segments, and for
+    -- other transactions maintaining the same customers.  Where waiting is
+    -- not enough (repeatable read), fail rather than store a stale result.
+    BEGIN
+        PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR SHARE;
+        IF customers IS NOT NULL THEN
+            PERFORM segment._take_turns(customers);
+        END IF;
+    EXCEPTION WHEN serialization_failure THEN
+        RAISE EXCEPTION 'could not maintain segments: a concurrent transaction changed the same customers or segments'
+            USING ERRCODE = 'serialization_failure',
+                  DETAIL = format('%s on %s touched customers that another transaction maintained, or segments it redefined, after this transaction''s snapshot was taken.',
+                                  TG_OP, TG_TABLE_NAME),
+                  HINT = 'Retry the transaction.';
+    END;
 
-    PERFORM segment._take_turns(customers);
-    PERFORM segment._apply(ids, segment._clock(ids), 'data', customers);
+    as_of := segment._clock(ids);
+    IF rescore THEN
+        IF customers IS NULL THEN
+            PERFORM segment.rfm_refresh(as_of);
+        ELSE
+            PERFORM segment.rfm_rescore(customers, as_of);
+        END IF;
+    END IF;
+    IF cardinality(ids) > 0 THEN
+        PERFORM segment._apply(ids, as_of, 'data', customers);
+    END IF;
     RETURN NULL;
 END
 $$;
