@@ -59,7 +59,6 @@ SELECT count(*) FROM segment.changes WHERE segment = 'vip_big' AND kind = 'exit'
 SELECT segment.drop_segment('tag_keeper');
 SELECT segment.drop_segment('loyal_vips');
 SELECT segment.drop_segment('tag_keeper');
-SELECT segment.drop_segment('tagger');
 SELECT segment.drop_segment('staff');
 
 -- A define that fails leaves the previous definition and membership as they were.

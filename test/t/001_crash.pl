@@ -27,18 +27,13 @@ $node->safe_psql('postgres', q{
 
 # replaying the change log gives the stored membership
 my $replay_check = q{
+    WITH last AS (SELECT DISTINCT ON (segment, customer_id) segment, customer_id, kind
+                    FROM segment.changes ORDER BY segment, customer_id, id DESC),
+    replayed AS (SELECT segment, customer_id FROM last WHERE kind = 'enter')
     SELECT count(*) FROM (
-        (SELECT segment, customer_id FROM segment.members
-         EXCEPT
-         SELECT DISTINCT ON (segment, customer_id) segment, customer_id
-           FROM segment.changes ORDER BY segment, customer_id, id DESC)
+        (SELECT segment, customer_id FROM segment.members EXCEPT SELECT * FROM replayed)
         UNION ALL
-        (SELECT segment, customer_id FROM (
-             SELECT DISTINCT ON (segment, customer_id) segment, customer_id, kind
-               FROM segment.changes ORDER BY segment, customer_id, id DESC) last
-          WHERE kind = 'enter'
-         EXCEPT
-         SELECT segment, customer_id FROM segment.members)) d};
+        (SELECT * FROM replayed EXCEPT SELECT segment, customer_id FROM segment.members)) d};
 
 is($node->safe_psql('postgres', $replay_check), '0', 'change log replays to membership before the crashes');
 my $before = $node->safe_psql('postgres', 'SELECT count(*) FROM segment.changes');
