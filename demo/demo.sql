@@ -28,8 +28,15 @@ SELECT count(*) AS added_to_employees FROM (
     SELECT segment.add_to_group('employees', id) FROM shop.customers WHERE email LIKE '%7@%' LIMIT 50) x;
 SELECT count(*) AS tagged_vip FROM (
     SELECT segment.tag(id, 'vip') FROM shop.customers WHERE id % 97 = 0) x;
+SELECT count(*) AS given_points FROM (
+    SELECT segment.add_points(id, 150, 'launch bonus') FROM shop.customers WHERE id % 89 = 0) x;
 
-\echo '== 4. The 16 cases as segments'
+\echo '== 4. RFM: recency, frequency and monetary scores for every customer who ordered in the last year'
+SELECT segment.rfm_refresh(:'as_of') AS customers_scored;
+SELECT label, count(*) AS customers, round(avg(monetary), 2) AS avg_monetary
+  FROM segment.rfm_scores GROUP BY label ORDER BY customers DESC;
+
+\echo '== 5. The 16 cases as segments'
 SELECT name, segment.define(name, rule, description => description, as_of => :'as_of') AS members
   FROM (VALUES
     (1,  'lapsing',          'orders(last 180 days) < 2 AND orders() >= 1',             'fewer than 2 orders in 6 months'),
@@ -49,21 +56,41 @@ SELECT name, segment.define(name, rule, description => description, as_of => :'a
     (13, 'blog_readers',     'events(''page_view'', last 30 days, url LIKE ''/blog/%'') >= 3', 'reads the blog'),
     (14, 'night_owls',       'orders(last 180 days, hour(placed_at) >= 22 OR hour(placed_at) < 4) >= 2', 'late-night buyers'),
     (14, 'phone_email',      'orders(channel IN (''phone'', ''email'')) >= 2',           'orders by phone or e-mail'),
+    (15, 'champions',        'rfm_segment = ''Champions''',                              'RFM champions'),
+    (15, 'at_risk_big',      'rfm_segment IN (''At Risk'', ''Can''''t Lose Them'') AND rfm.m >= 4', 'valuable customers slipping away'),
+    (15, 'points_100',       'score >= 100',                                             'loyalty points'),
     (16, 'loyal_vips',       'in_segment(''loyal'') AND (tagged(''vip'') OR in_group(''employees''))', 'loyal and VIP or staff')
   ) AS cases(n, name, rule, description)
  ORDER BY n, name;
 
-\echo '== 5. A full refresh of all segments in one pass (nothing changed, so no entries or exits)'
+\echo '== 6. A full refresh of all segments in one pass (nothing changed, so no entries or exits)'
 \timing on
 SELECT * FROM segment.refresh(as_of => :'as_of');
 \timing off
 
-\echo '== 6. Report: members, share of customers, revenue in the last 365 days'
+\echo '== 7. Report: members, share of customers, revenue in the last 365 days'
 SELECT * FROM segment.report(as_of => :'as_of');
 
-\echo '== 7. One customer: which segments, and is she loyal?'
+\echo '== 8. One customer: which segments, and is she loyal?'
 SELECT id, segment.segments_of(id), segment.is_member(id, 'loyal') AS loyal
   FROM shop.customers ORDER BY id LIMIT 3;
 
-\echo '== 8. The largest overlaps between segments'
+\echo '== 9. The largest overlaps between segments'
 SELECT * FROM segment.overlaps ORDER BY both_members DESC LIMIT 5;
+
+\echo '== 10. Keeping current: an order arrives, and its customer moves in the same transaction'
+BEGIN;
+SELECT segment.segments_of(3) AS before;
+INSERT INTO shop.orders (id, customer_id, placed_at, total, status, channel)
+VALUES (999999999, 3, now(), 2500, 'paid', 'web');
+SELECT segment.segments_of(3) AS after;
+SELECT segment, kind, cause FROM segment.changes WHERE customer_id = '3' ORDER BY id DESC LIMIT 5;
+ROLLBACK;
+
+\echo '== 11. The clock: a week later, who left and who entered?  (tick revisits only customers near an edge)'
+\timing on
+SELECT * FROM segment.tick(timestamptz :'as_of' + interval '7 days') WHERE entered + exited > 0;
+\timing off
+
+\echo '== 12. RFM grid for BI tools'
+SELECT r, f, customers, revenue FROM segment.rfm_grid ORDER BY r DESC, f DESC LIMIT 10;

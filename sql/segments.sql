@@ -1,6 +1,9 @@
 -- Segments over a small store: the 16 cases of the rule language, each
 -- checked against a plain SQL query written independently for the same case.
-CREATE EXTENSION IF NOT EXISTS segment;
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS segment CASCADE;
+CREATE EXTENSION segment;
+RESET client_min_messages;
 \set QUIET on
 \i test/fixtures/small_store.sql
 \set QUIET off
@@ -131,6 +134,14 @@ INSERT INTO segment.points (customer_id, points, reason, at, expires_at) VALUES
   ('5', 200, 'promo', '2026-09-01', '2026-10-01');
 SELECT segment.define('high_score', 'score >= 100', as_of => :'as_of');
 INSERT INTO expect VALUES ('high_score', '{1,4}');
+-- and RFM scores: their parts, the score itself, the standard labels
+SELECT segment.rfm_refresh(:'as_of');
+SELECT segment.define('rfm_recent_frequent', 'rfm.r >= 4 AND rfm.f >= 3', as_of => :'as_of');
+INSERT INTO expect VALUES ('rfm_recent_frequent', pg_temp.ids($$SELECT customer_id::bigint AS id FROM segment.rfm_scores
+  WHERE segment.rfm_r(score) >= 4 AND segment.rfm_f(score) >= 3$$));
+SELECT segment.define('rfm_named', 'rfm_segment IN (''Champions'', ''At Risk'') OR rfm = ''5-5-5''', as_of => :'as_of');
+INSERT INTO expect VALUES ('rfm_named', pg_temp.ids($$SELECT customer_id::bigint AS id FROM segment.rfm_scores
+  WHERE label IN ('Champions', 'At Risk') OR score::int = 555$$));
 -- 16. another segment, a tag, a static group
 SELECT segment.create_group('employees', 'staff accounts');
 SELECT segment.add_to_group('employees', 4);

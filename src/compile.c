@@ -869,6 +869,18 @@ check_comparable(Compiler *cx, const RuleNode *node, const RuleNode *a, Operand 
 static const char *const cmp_sql[] = {"=", "<>", "<", "<=", ">", ">="};
 
 /*
+ * A comparison operator for operands of a type.  The rfm type's operators
+ * live in schema segment, which is not on the pinned search_path.
+ */
+static char *
+op_sql(ValType type, RuleCmpOp op)
+{
+	if (type == VT_RFM)
+		return psprintf("OPERATOR(segment.%s)", cmp_sql[op]);
+	return (char *) cmp_sql[op];
+}
+
+/*
  * "days since the last order" compared with a number N changes truth when
  * the last order's age passes N or N + 1 days: the clock then revisits only
  * customers with a row of about that age.  Compared with anything else, it
@@ -921,13 +933,14 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 				check_comparable(cx, node, node->left, &l, node->right, &r);
 				note_days_since(cx, l, node->right);
 				note_days_since(cx, r, node->left);
-				return psprintf("%s %s %s", l.sql, cmp_sql[node->op], r.sql);
+				return psprintf("%s %s %s", l.sql, op_sql(l.type, node->op), r.sql);
 			}
 		case RN_IN:
 			{
 				Operand		l = compile_operand(cx, node->left, scope);
 
-				appendStringInfo(&buf, "%s %sIN (", l.sql, node->negated ? "NOT " : "");
+				appendStringInfo(&buf, "%s(%s %s ANY (ARRAY[", node->negated ? "NOT " : "",
+								 l.sql, op_sql(l.type, CMP_EQ));
 				foreach(lc, node->args)
 				{
 					Operand		v = compile_operand(cx, lfirst(lc), scope);
@@ -936,7 +949,7 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 					note_days_since(cx, l, lfirst(lc));
 					appendStringInfo(&buf, "%s%s", lc == list_head(node->args) ? "" : ", ", v.sql);
 				}
-				appendStringInfoChar(&buf, ')');
+				appendStringInfoString(&buf, "]))");
 				return buf.data;
 			}
 		case RN_BETWEEN:
@@ -951,8 +964,9 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 				note_days_since(cx, l, node->third);
 				if (lo.days_since_of >= 0 || hi.days_since_of >= 0)
 					cx->clock_unbounded = true;
-				return psprintf("%s %sBETWEEN %s AND %s", l.sql, node->negated ? "NOT " : "",
-								lo.sql, hi.sql);
+				return psprintf("%s(%s %s %s AND %s %s %s)", node->negated ? "NOT " : "",
+								l.sql, op_sql(l.type, CMP_GE), lo.sql,
+								l.sql, op_sql(l.type, CMP_LE), hi.sql);
 			}
 		case RN_LIKE:
 			{

@@ -128,4 +128,31 @@ extern char *rule_error_context(const char *text, int location);
 extern const char *rule_cmp_op_name(RuleCmpOp op);
 extern const char *rule_unit_name(RuleUnit unit, bool plural);
 
+/*
+ * Added with the rule type: the checks the parser and rule_from_json() share,
+ * so that both accept exactly the same trees.  A check that fails fills in a
+ * RuleProblem; the caller reports it at a position (parser) or a JSON path.
+ */
+typedef struct RuleProblem
+{
+	const RuleNode *node;		/* the node at fault */
+	int			sqlerrcode;
+	char	   *message;		/* errmsg text, lower case, no period */
+	char	   *hint;			/* errhint sentence, or NULL */
+} RuleProblem;
+
+/* verbs.c */
+extern bool rule_check_call(RuleNode *call, const RuleVerb *verb, RuleProblem *problem);
+extern bool rule_check_window(const RuleNode *window, RuleProblem *problem);
+extern const char *rule_nearest_verb(const char *name);
+extern char *rule_unknown_verb_hint(const char *name);
+
+/* lexer.c: literals, as the parser reads them */
+extern char *rule_normalize_number(const char *text, int len);
+extern bool rule_check_date(const char *text, int len, char **hint);
+extern bool rule_is_keyword(const char *word);
+
+/* deparse.c: a name as the canonical text writes it (quoted if needed) */
+extern char *rule_quote_name(const char *name);
+
 #endif							/* SEGMENT_RULE_AST_H */

@@ -1,0 +1,135 @@
+-- Invalid rules, one per line, with the error each gets: a message, where
+-- in the rule (a caret under the spot) and what would have been accepted.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS segment;
+RESET client_min_messages;
+
+-- Empty, and characters that are no part of the language
+SELECT segment.rule_in('');
+SELECT segment.rule_in('   ');
+SELECT segment.rule_in('x = 1; y = 2');
+SELECT segment.rule_in('city = @home');
+SELECT segment.rule_in(E'x = 1\u0001');
+SELECT segment.rule_in('x - 1');
+-- Literals
+SELECT segment.rule_in('city = ''Skopje');
+SELECT segment.rule_in('"city = 1');
+SELECT segment.rule_in('"" = 1');
+SELECT segment.rule_in('x = 1e5');
+SELECT segment.rule_in('x = 1.2.3');
+SELECT segment.rule_in('x = 12abc');
+SELECT segment.rule_in('first_order < 2026-02-30');
+SELECT segment.rule_in('first_order < 2026-13-01');
+SELECT segment.rule_in('first_order < 2026-1-1');
+SELECT segment.rule_in('first_order < 0000-01-01');
+-- Grammar
+SELECT segment.rule_in('x 1');
+SELECT segment.rule_in('x = ');
+SELECT segment.rule_in('x = = 1');
+SELECT segment.rule_in('x = 1 AND');
+SELECT segment.rule_in('x = NULL');
+SELECT segment.rule_in('x NOT = 1');
+SELECT segment.rule_in('x IS 1');
+SELECT segment.rule_in('x IN ()');
+SELECT segment.rule_in('x IN (1, y)');
+SELECT segment.rule_in('x IN 1');
+SELECT segment.rule_in('x BETWEEN 1 OR 2');
+SELECT segment.rule_in('x LIKE y');
+SELECT segment.rule_in('(x = 1');
+SELECT segment.rule_in('x = 1)');
+SELECT segment.rule_in('(x) = 1');
+SELECT segment.rule_in('x = 1 = 2');
+SELECT segment.rule_in('rfm.');
+SELECT segment.rule_in('a.b.c = 1');
+SELECT segment.rule_in('day = 1');
+SELECT segment.rule_in('rfm.last = 1');
+SELECT segment.rule_in('x = 1 AND last 30 days');
+SELECT segment.rule_in(E'x = 1 AND\n    y = 2 AND\n    z = ');
+-- Verbs
+SELECT segment.rule_in('order(last 30 days) >= 1');
+SELECT segment.rule_in('taged(''vip'')');
+SELECT segment.rule_in('purchases(last 30 days) > 1');
+SELECT segment.rule_in('"Orders"() > 1');
+SELECT segment.rule_in('orders(last 30 days, last 60 days) > 1');
+SELECT segment.rule_in('orders(''returned'') > 1');
+SELECT segment.rule_in('orders(last 30 days status = ''x'')');
+SELECT segment.rule_in('orders(last 30 days');
+SELECT segment.rule_in('orders(,)');
+SELECT segment.rule_in('events(last 30 days, ''email_open'') >= 1');
+SELECT segment.rule_in('events(url LIKE ''/blog/%'', ''page_view'') >= 1');
+SELECT segment.rule_in('events(''e'', 42) >= 1');
+SELECT segment.rule_in('sum_events(''session'', last 30 days) > 600');
+SELECT segment.rule_in('sum_events(duration_s, last 30 days) > 600');
+SELECT segment.rule_in('sum_events(''session'', duration_s > 1) > 600');
+SELECT segment.rule_in('tagged(last 30 days)');
+SELECT segment.rule_in('tagged(vip)');
+SELECT segment.rule_in('tagged()');
+SELECT segment.rule_in('in_group(''a'', ''b'')');
+SELECT segment.rule_in('in_segment(42)');
+SELECT segment.rule_in('age(birth_date, 1)');
+SELECT segment.rule_in('age(''birth_date'') > 30');
+SELECT segment.rule_in('hour(rfm.r) > 3');
+SELECT segment.rule_in('within_km(lat, lon, 41.99, 21.42)');
+SELECT segment.rule_in('within_km(lat, 21.42, 41.99, 21.42, 30)');
+SELECT segment.rule_in('within_km(lat, lon, 41.99, 21.42, ''30'')');
+-- Windows
+SELECT segment.rule_in('orders(last 0 days) > 1');
+SELECT segment.rule_in('orders(last -5 days) > 1');
+SELECT segment.rule_in('orders(last 1.5 days) > 1');
+SELECT segment.rule_in('orders(last 30) > 1');
+SELECT segment.rule_in('orders(last 30 fortnights) > 1');
+SELECT segment.rule_in('orders(last days) > 1');
+SELECT segment.rule_in('orders(last 9223372036854775808 days) > 1');
+SELECT segment.rule_in('orders(between 30 and 60 days ago) > 1');
+SELECT segment.rule_in('orders(between 30 and 30 days ago) > 1');
+SELECT segment.rule_in('orders(between 90 and 60 days) > 1');
+SELECT segment.rule_in('orders(between 90 or 60 days ago) > 1');
+SELECT segment.rule_in('orders(between 2026-03-31 and 2026-01-01) > 1');
+SELECT segment.rule_in('orders(between 2026-01-01 and 60) > 1');
+SELECT segment.rule_in('orders(between ''a'' and ''b'') > 1');
+SELECT segment.rule_in('orders(between 2026-01-01 and 2026-02-30) > 1');
+-- Limits: length, in the input and in the canonical form, and nesting
+SELECT segment.rule_in((repeat('x = 1 AND ', 7000) || 'x')::cstring);
+SELECT segment.rule_in((repeat('x=1 AND ', 8000) || 'x')::cstring);
+SELECT segment.rule_in((repeat('(', 65) || 'x' || repeat(')', 65))::cstring);
+SELECT segment.rule_in((repeat('NOT ', 65) || 'x')::cstring);
+SELECT segment.rule_in((repeat('orders(', 65) || repeat(')', 65))::cstring);
+SELECT length(segment.rule_in((repeat('(', 64) || 'x' || repeat(')', 64))::cstring)::text) AS deepest_allowed;
+-- A long rule is shown around the error
+SELECT segment.rule_in((repeat('city = ''Skopje'' AND ', 20) || 'orders(last 0 days) > 1 AND ' || repeat('city = ''Skopje'' AND ', 20) || 'x')::cstring);
+
+-- JSON input names the path of what is wrong
+SELECT segment.rule_from_json('3');
+SELECT segment.rule_from_json('[]');
+SELECT segment.rule_from_json('{}');
+SELECT segment.rule_from_json('{"nmae": "city"}');
+SELECT segment.rule_from_json('{"name": "city", "not": {"name": "x"}}');
+SELECT segment.rule_from_json('{"name": "city", "negated": true}');
+SELECT segment.rule_from_json('{"name": 42}');
+SELECT segment.rule_from_json('{"name": ""}');
+SELECT segment.rule_from_json('{"and": [{"name": "a"}]}');
+SELECT segment.rule_from_json('{"and": {"name": "a"}}');
+SELECT segment.rule_from_json('{"and": [{"name": "a"}, {"op": "==", "left": {"name": "x"}, "right": {"number": "1"}}]}');
+SELECT segment.rule_from_json('{"and": [{"name": "a"}, {"op": "=", "left": {"name": "x"}}]}');
+SELECT segment.rule_from_json('{"op": "=", "left": {"or": [{"name": "a"}, {"name": "b"}]}, "right": {"bool": true}}');
+SELECT segment.rule_from_json('{"op": "=", "left": {"name": "x"}, "right": {"number": 1}}');
+SELECT segment.rule_from_json('{"op": "=", "left": {"name": "x"}, "right": {"number": "1e5"}}');
+SELECT segment.rule_from_json('{"op": "=", "left": {"name": "x"}, "right": {"date": "2026-02-30"}}');
+SELECT segment.rule_from_json('{"in": {"name": "x"}, "values": []}');
+SELECT segment.rule_from_json('{"in": {"name": "x"}, "values": [{"name": "y"}]}');
+SELECT segment.rule_from_json('{"in": {"name": "x"}, "values": [{"number": "1"}], "negated": "yes"}');
+SELECT segment.rule_from_json('{"like": {"name": "x"}, "pattern": {"string": "a%"}}');
+SELECT segment.rule_from_json('{"window": "last", "n": 30, "unit": "day"}');
+SELECT segment.rule_from_json('{"verb": "order", "args": []}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "last", "n": 0, "unit": "day"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "last", "n": 1.5, "unit": "day"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "last", "n": 30, "unit": "days"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "last", "n": 30, "unit": "day", "to": 3}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "ago", "from": 30, "to": 60, "unit": "day"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "dates", "from": "2026-03-31", "to": "2026-01-01"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "soon"}]}');
+SELECT segment.rule_from_json('{"verb": "orders", "args": [{"window": "last", "n": 1, "unit": "day"}, {"window": "last", "n": 2, "unit": "day"}]}');
+SELECT segment.rule_from_json('{"verb": "tagged", "args": [{"name": "vip"}]}');
+SELECT segment.rule_from_json('{"verb": "events", "args": [{"window": "last", "n": 1, "unit": "day"}, {"string": "e"}]}');
+SELECT segment.rule_from_json(('{"not": ' || repeat('{"not": ', 64) || '{"name": "x"}' || repeat('}', 65))::jsonb);
+SELECT segment.rule_from_json(('{"and": [{"name": "a"}, {"or": [{"name": "b"}, ' || repeat('{"verb": "orders", "args": [', 64) || '{"name": "x"}' || repeat(']}', 64) || ']}]}')::jsonb);
