@@ -1,5 +1,6 @@
 -- Keeping membership current: triggers on the store's tables (in the same
 -- transaction), the clock, the change feed, and who may do what.
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS segment CASCADE;
 CREATE EXTENSION segment;

@@ -1,5 +1,6 @@
 -- Segments over a small store: the 16 cases of the rule language, each
 -- checked against a plain SQL query written independently for the same case.
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS segment CASCADE;
 CREATE EXTENSION segment;

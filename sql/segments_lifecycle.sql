@@ -1,5 +1,6 @@
 -- Redefinition, drop, dependency order, cycles, as_of, key types, groups,
 -- tags, history; runs after segments.sql on its small store.
+\set SHOW_CONTEXT never
 \set as_of '2026-11-01 00:00:00+00'
 SET timezone = 'UTC';
 
@@ -66,6 +67,27 @@ CREATE TEMP TABLE before AS SELECT * FROM segment.membership;
 SELECT segment.define('big_spenders', 'spent() >= ''x''');
 SELECT segment.define('big_spenders', 'citty = ''Skopje''');
 SELECT rule FROM segment.status WHERE segment = 'big_spenders';
+-- Each bad definition, one per line: the error names the thing and where it is.
+SELECT segment.define('bad', 'city > 5');
+SELECT segment.define('bad', 'first_order < ''2026-01-01''');
+SELECT segment.define('bad', 'spent()');
+SELECT segment.define('bad', 'orders(statuss = ''paid'') > 0');
+SELECT segment.define('bad', 'bought(colour = ''red'') > 0');
+SELECT segment.define('bad', 'events(''page_view'', urll LIKE ''/blog/%'') > 0');
+SELECT segment.define('bad', 'sum_events(''session'', kind) > 1');
+SELECT segment.define('bad', 'hour(birth_date) > 3');
+SELECT segment.define('bad', 'orders(age(birth_date) > 3) > 0');
+SELECT segment.define('bad', 'age(city) > 30');
+SELECT segment.define('bad', 'in_segment(''lyoal'')');
+SELECT segment.define('bad', 'in_group(''nope'')');
+SELECT segment.define('bad', 'orders(last 999999 days) > 0');
+SELECT segment.define('bad', 'rfm = ''5x3''');
+SELECT segment.define('bad', 'spent() > 0', mode => 'sometimes');
+SELECT segment.track_customers('shop.nope');
+SELECT segment.track_customers('shop.customers', id_column => 'idd');
+SELECT segment.track_customers('shop.customers', id_column => 'lat');
+SELECT segment.track_orders('shop.orders', time_column => 'status');
+SELECT segment.track_orders('shop.orders', amount_column => 'channel', time_column => 'placed_at');
 SELECT count(*) AS changed FROM (SELECT * FROM before EXCEPT SELECT * FROM segment.membership
                                  UNION ALL
                                  SELECT * FROM segment.membership EXCEPT SELECT * FROM before) d;

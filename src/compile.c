@@ -178,8 +178,17 @@ hint_for_name(const char *name, List *candidates, const char *what)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "Known %s: ", what);
 	foreach(lc, candidates)
-		appendStringInfo(&buf, "%s%s", lc == list_head(candidates) ? "" : ", ",
-						 (char *) lfirst(lc));
+	{
+		ListCell   *prev;
+		bool		seen = false;
+
+		/* an item and its product may share column names */
+		for (prev = list_head(candidates); prev != lc; prev = lnext(candidates, prev))
+			seen |= strcmp(lfirst(prev), lfirst(lc)) == 0;
+		if (!seen)
+			appendStringInfo(&buf, "%s%s", lc == list_head(candidates) ? "" : ", ",
+							 (char *) lfirst(lc));
+	}
 	appendStringInfoChar(&buf, '.');
 	return buf.data;
 }
@@ -277,6 +286,12 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 {
 	if (win == NULL)
 		return NULL;
+	/* PostgreSQL's intervals hold about 178 million years; keep far below */
+	if (win->wkind != WIN_DATES && win->n1 > 100000)
+		bind_error(cx, win->location, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+				   psprintf("a window of " INT64_FORMAT " %s is longer than rules allow",
+							win->n1, rule_unit_name(win->unit, true)),
+				   pstrdup("Windows go back at most 100000 units; leave the window out for all time."));
 	switch (win->wkind)
 	{
 		case WIN_LAST:
@@ -830,6 +845,7 @@ rfm_literal(Compiler *cx, const RuleNode *lit, Operand *op)
 	Oid			typid;
 	Oid			typinput;
 	Oid			typioparam;
+	MemoryContext context = CurrentMemoryContext;
 
 	if (lit->kind != RN_STRING)
 		return false;
@@ -837,7 +853,21 @@ rfm_literal(Compiler *cx, const RuleNode *lit, Operand *op)
 																		 makeString("rfm"))),
 							  false);
 	getTypeInputInfo(typid, &typinput, &typioparam);
-	OidInputFunctionCall(typinput, lit->str, typioparam, -1);
+	/* report a bad score at its place in the rule */
+	PG_TRY();
+	{
+		OidInputFunctionCall(typinput, lit->str, typioparam, -1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		bind_error(cx, lit->location, edata->sqlerrcode, edata->message, edata->detail);
+	}
+	PG_END_TRY();
 	op->type = VT_RFM;
 	op->sql = psprintf("%s::segment.rfm", quote_literal_cstr(lit->str));
 	return true;
@@ -994,7 +1024,7 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 					return psprintf("%s > 0", op.sql);
 				if (op.type != VT_BOOL)
 					bind_error(cx, node->location, ERRCODE_DATATYPE_MISMATCH,
-							   psprintf("%s is %s, not a condition", rule_deparse(node),
+							   psprintf("%s is of type %s, not a condition", rule_deparse(node),
 										val_type_names[op.type]),
 							   pstrdup("Compare it with something, for example: spent(LAST 365 DAYS) >= 1000."));
 				return op.sql;

@@ -244,6 +244,11 @@ BEGIN
     IF name IS NULL OR rule IS NULL THEN
         RAISE EXCEPTION 'a segment needs a name and a rule' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    IF mode IS NULL OR mode NOT IN ('incremental', 'scheduled', 'manual') THEN
+        RAISE EXCEPTION 'unknown maintenance mode "%" for segment "%"', mode, name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Modes are incremental (follow the data and the clock), scheduled (recomputed at each tick) and manual (refresh() only).';
+    END IF;
     deps := segment._rule_deps(name, rule::text);
 
     INSERT INTO segment.segments AS s (name, rule, description, tag, mode, depends_on,
