@@ -30,6 +30,29 @@ source_track_function(SourceKind kind)
 	return track_functions[kind];
 }
 
+/*
+ * Runs one of the catalog queries through a plan kept for the backend: they
+ * run on every maintained statement, and planning them costs more than
+ * running them.
+ */
+static void
+run_catalog_query(SPIPlanPtr *plan, const char *sql)
+{
+	int			ret;
+
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	fresh = SPI_prepare(sql, 0, NULL);
+
+		if (fresh == NULL || SPI_keepplan(fresh) != 0)
+			elog(ERROR, "preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
+		*plan = fresh;
+	}
+	ret = SPI_execute_plan(*plan, NULL, NULL, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
+}
+
 /* The text of column `col` of the current SPI row, copied, or NULL. */
 static char *
 spi_text(int row, int col)
@@ -42,14 +65,13 @@ spi_text(int row, int col)
 static void
 load_sources(Catalog *cat)
 {
-	int			ret;
+	static SPIPlanPtr plan = NULL;
 
-	ret = SPI_execute("SELECT kind, relation::pg_catalog.oid, key_column, customer_column,"
+	run_catalog_query(&plan,
+					  "SELECT kind, relation::pg_catalog.oid, key_column, customer_column,"
 					  " time_column, amount_column, order_column, product_column,"
 					  " quantity_column, price_column, kind_column"
-					  " FROM segment.sources", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading segment.sources failed: %s", SPI_result_code_string(ret));
+					  " FROM segment.sources");
 
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
@@ -81,12 +103,11 @@ load_sources(Catalog *cat)
 static void
 load_segments(Catalog *cat)
 {
-	int			ret;
+	static SPIPlanPtr segments_plan = NULL;
+	static SPIPlanPtr groups_plan = NULL;
 
-	ret = SPI_execute("SELECT id, name, tag, rule::pg_catalog.text FROM segment.segments ORDER BY id",
-					  true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading segment.segments failed: %s", SPI_result_code_string(ret));
+	run_catalog_query(&segments_plan,
+					  "SELECT id, name, tag, rule::pg_catalog.text FROM segment.segments ORDER BY id");
 
 	for (uint64 row = 0; row < SPI_processed; row++)
 	{
@@ -99,9 +120,7 @@ load_segments(Catalog *cat)
 		cat->segments = lappend(cat->segments, seg);
 	}
 
-	ret = SPI_execute("SELECT name FROM segment.groups ORDER BY name", true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading segment.groups failed: %s", SPI_result_code_string(ret));
+	run_catalog_query(&groups_plan, "SELECT name FROM segment.groups ORDER BY name");
 	for (uint64 row = 0; row < SPI_processed; row++)
 		cat->groups = lappend(cat->groups, spi_text(row, 1));
 }

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "lib/stringinfo.h"
 #include "rule/ast.h"
+#include "utils/array.h"
 
 /* What a rule reads: recorded at define time, used to order refreshes. */
 typedef struct RuleDeps
@@ -46,5 +47,11 @@ extern char *compiler_query(Compiler *cx, List *segment_ids, List *predicates,
  * when every customer must be revisited.
  */
 extern char *compiler_tick_query(Compiler *cx);
+
+/*
+ * Loads the catalog and compiles the rules of the segments with the given
+ * ids (int4[]), in that order; the caller is connected to SPI.
+ */
+extern Compiler *compile_segments(ArrayType *ids, List **segment_ids, List **predicates);
 
 #endif							/* SEGMENT_COMPILE_H */

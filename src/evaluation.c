@@ -90,7 +90,7 @@ segment_rule_deps(PG_FUNCTION_ARGS)
 }
 
 /* Compiles the rules of the given segments, in the order given. */
-static Compiler *
+Compiler *
 compile_segments(ArrayType *ids, List **segment_ids, List **predicates)
 {
 	Datum	   *elems;

@@ -11,6 +11,13 @@ LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION segment._rule_deps(text, text) IS
     'Binds a rule to the tracked tables and returns what it reads; raises on unknown names and type errors.';
 
+CREATE FUNCTION segment._apply_batch(batch integer[], as_of timestamptz, cause text, customers text[])
+RETURNS TABLE (name text, members bigint, entered bigint, exited bigint, first_id bigint, last_id bigint)
+AS 'MODULE_PATHNAME', 'segment_apply_batch'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION segment._apply_batch(integer[], timestamptz, text, text[]) IS
+    'Evaluates segments that do not read each other, for all or some customers, and applies entries and exits in one statement.';
+
 CREATE FUNCTION segment._evaluation_sql(segment_ids integer[], for_customers boolean)
 RETURNS text
 AS 'MODULE_PATHNAME', 'segment_evaluation_sql'
@@ -41,19 +48,23 @@ SELECT s.name, t.name
 COMMENT ON VIEW segment.dependencies IS 'Edges of the segment dependency graph.';
 
 -- The given segments and every segment that reads them, directly or not.
+-- plpgsql rather than SQL, so that its plan is kept: triggers call it on
+-- every statement.
 CREATE FUNCTION segment._with_dependants(ids integer[])
 RETURNS integer[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    WITH RECURSIVE reach(name) AS (
-        SELECT name FROM segment.segments WHERE id = ANY (ids)
-        UNION
-        SELECT d.segment FROM segment.dependencies d JOIN reach r ON d.depends_on = r.name
-    )
-    SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
-      FROM segment.segments s JOIN reach r ON r.name = s.name;
-END;
+AS $$
+BEGIN
+    RETURN (WITH RECURSIVE reach(name) AS (
+                SELECT s.name FROM segment.segments s WHERE s.id = ANY (ids)
+                UNION
+                SELECT d.segment FROM segment.dependencies d JOIN reach r ON d.depends_on = r.name
+            )
+            SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
+              FROM segment.segments s JOIN reach r ON r.name = s.name);
+END
+$$;
 COMMENT ON FUNCTION segment._with_dependants(integer[]) IS
     'The given segments and all segments that depend on them.';
 
@@ -61,13 +72,15 @@ COMMENT ON FUNCTION segment._with_dependants(integer[]) IS
 -- mode alone, even when they read a segment it changes.
 CREATE FUNCTION segment._maintained_with_dependants(ids integer[])
 RETURNS integer[]
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
-      FROM segment.segments s
-     WHERE s.id = ANY (segment._with_dependants(ids)) AND s.mode = 'incremental';
-END;
+AS $$
+BEGIN
+    RETURN ARRAY(SELECT s.id FROM segment.segments s
+                  WHERE s.id = ANY (segment._with_dependants(ids)) AND s.mode = 'incremental'
+                  ORDER BY s.id);
+END
+$$;
 COMMENT ON FUNCTION segment._maintained_with_dependants(integer[]) IS
     'The given segments and their dependants, less those not maintained automatically.';
 
@@ -106,45 +119,7 @@ BEGIN
                 USING ERRCODE = 'invalid_recursion';
         END IF;
         started := clock_timestamp();
-        FOR r IN EXECUTE format($q$
-            WITH cand AS MATERIALIZED (%s),
-            gone AS (
-                DELETE FROM segment.membership m
-                 WHERE m.segment_id = ANY ($3) %s
-                   AND NOT EXISTS (SELECT 1 FROM cand
-                                    WHERE cand.sid = m.segment_id AND cand.cid = m.customer_id)
-                RETURNING m.segment_id, m.customer_id),
-            came AS (
-                INSERT INTO segment.membership AS m (segment_id, customer_id, since)
-                SELECT cand.sid, cand.cid, $1 FROM cand
-                 WHERE NOT EXISTS (SELECT 1 FROM segment.membership m
-                                    WHERE m.segment_id = cand.sid AND m.customer_id = cand.cid)
-                ON CONFLICT DO NOTHING
-                RETURNING m.segment_id, m.customer_id),
-            logged AS (
-                INSERT INTO segment.changes (segment, customer_id, kind, at, cause)
-                SELECT s.name, mv.customer_id, mv.kind, $1, $4
-                  FROM (SELECT segment_id, customer_id, 'exit' AS kind FROM gone
-                        UNION ALL
-                        SELECT segment_id, customer_id, 'enter' FROM came) mv
-                  JOIN segment.segments s ON s.id = mv.segment_id
-                RETURNING id, segment, customer_id, kind)
-            SELECT s.name, COALESCE(n.members, 0) AS members,
-                   COALESCE(l.entered, 0) AS entered, COALESCE(l.exited, 0) AS exited,
-                   l.first_id, l.last_id
-              FROM segment.segments s
-              LEFT JOIN (SELECT sid, count(*) AS members FROM cand GROUP BY sid) n ON n.sid = s.id
-              LEFT JOIN (SELECT g.segment,
-                                count(*) FILTER (WHERE g.kind = 'enter') AS entered,
-                                count(*) FILTER (WHERE g.kind = 'exit') AS exited,
-                                min(g.id) AS first_id, max(g.id) AS last_id
-                           FROM logged g GROUP BY g.segment) l ON l.segment = s.name
-             WHERE s.id = ANY ($3)
-             ORDER BY s.name
-            $q$,
-            segment._evaluation_sql(batch, customers IS NOT NULL),
-            CASE WHEN customers IS NULL THEN '' ELSE 'AND m.customer_id = ANY ($2)' END)
-        USING as_of, customers, batch, cause
+        FOR r IN SELECT * FROM segment._apply_batch(batch, as_of, cause, customers)
         LOOP
             IF r.first_id IS NOT NULL THEN
                 PERFORM segment._notify(r.name, r.first_id, r.last_id, r.entered + r.exited);
