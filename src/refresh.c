@@ -50,7 +50,7 @@ apply_statement(const char *evaluation, bool for_customers)
 	return psprintf(
 					"WITH cand AS MATERIALIZED (%s),\n"
 					"gone AS (DELETE FROM segment.membership m"
-					" WHERE m.segment_id = ANY ($3)%s"
+					" WHERE %s"
 					" AND NOT EXISTS (SELECT 1 FROM cand"
 					" WHERE cand.sid = m.segment_id AND cand.cid = m.customer_id)"
 					" RETURNING m.segment_id, m.customer_id),\n"
@@ -77,7 +77,10 @@ apply_statement(const char *evaluation, bool for_customers)
 					" FROM logged g GROUP BY g.segment) l ON l.segment = s.name"
 					" WHERE s.id = ANY ($3) ORDER BY s.name",
 					evaluation,
-					for_customers ? " AND m.customer_id = ANY ($2)" : "");
+					/* by key; the segment as a mere filter, since it matches most rows */
+					for_customers ?
+					"m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE" :
+					"m.segment_id = ANY ($3)");
 }
 
 static SPIPlanPtr

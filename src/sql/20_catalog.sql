@@ -47,13 +47,15 @@ COMMENT ON TABLE segment.segments IS
     'Segment definitions: the rule as canonical text, with the names it depends on.';
 
 -- Stored membership.  Customer keys of any type are kept in their text form.
+-- Keyed by customer first: maintenance, is_member() and segments_of() look
+-- up a few customers at a time; whole segments are read by segment_id.
 CREATE TABLE segment.membership (
     segment_id      integer NOT NULL REFERENCES segment.segments ON DELETE CASCADE,
     customer_id     text NOT NULL,
     since           timestamptz NOT NULL,
-    PRIMARY KEY (segment_id, customer_id)
+    PRIMARY KEY (customer_id, segment_id)
 );
-CREATE INDEX membership_customer_idx ON segment.membership (customer_id);
+CREATE INDEX membership_segment_idx ON segment.membership (segment_id);
 COMMENT ON TABLE segment.membership IS 'Current members of each segment; read it through segment.members.';
 
 -- Every entry and exit, in the transaction that caused it.

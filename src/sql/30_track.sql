@@ -70,7 +70,7 @@ COMMENT ON FUNCTION segment._check_column(regclass, name, text, text) IS
 
 -- Records a source, installs its maintenance triggers, then re-binds every
 -- segment so that a change that breaks one is refused here rather than at
--- its next refresh.
+-- its next refresh, and recomputes the segments that read that kind of data.
 CREATE FUNCTION segment._track(src segment.sources)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -79,6 +79,7 @@ AS $$
 DECLARE
     seg record;
     previous regclass;
+    readers integer[];
 BEGIN
     SELECT relation INTO previous FROM segment.sources WHERE kind = src.kind;
     IF previous IS NOT NULL AND previous <> src.relation
@@ -98,6 +99,15 @@ BEGIN
     FOR seg IN SELECT name, rule FROM segment.segments ORDER BY id LOOP
         PERFORM segment._rule_deps(seg.name, seg.rule::text);
     END LOOP;
+    -- the segments that read this kind of data now read another table
+    IF previous IS NOT NULL THEN
+        readers := segment._with_dependants(ARRAY(SELECT s.id FROM segment.segments s
+                                                   WHERE src.kind = ANY (s.sources)));
+        IF cardinality(readers) > 0 THEN
+            PERFORM 1 FROM segment.segments s WHERE s.id = ANY (readers) ORDER BY s.id FOR UPDATE;
+            PERFORM segment._apply(readers, segment._clock(readers), 'definition');
+        END IF;
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION segment._track(segment.sources) IS
