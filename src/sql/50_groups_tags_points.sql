@@ -69,7 +69,8 @@ LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM segment.groups g WHERE g.name = group_name) THEN
+    PERFORM 1 FROM segment.groups g WHERE g.name = group_name;
+    IF NOT FOUND THEN
         RAISE EXCEPTION 'group "%" does not exist', group_name
             USING ERRCODE = 'undefined_object',
                   HINT = format('Create it with segment.create_group(%L).', group_name);

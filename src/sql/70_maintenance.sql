@@ -87,8 +87,8 @@ DECLARE
     as_of timestamptz;
 BEGIN
     -- a table that is no longer tracked under this kind: nothing to do
-    IF NOT EXISTS (SELECT 1 FROM segment.sources s
-                    WHERE s.kind = source_kind AND s.relation = TG_RELID) THEN
+    PERFORM 1 FROM segment.sources s WHERE s.kind = source_kind AND s.relation = TG_RELID;
+    IF NOT FOUND THEN
         RETURN NULL;
     END IF;
     -- RFM scores follow orders, and so do the segments that read them
