@@ -129,6 +129,23 @@ SELECT cause, count(*) FROM segment.changes WHERE cause = 'clock' GROUP BY cause
 SELECT segment, revisited < (SELECT count(*) FROM shop.customers) AS fewer_than_all
   FROM segment.tick('2026-12-02') ORDER BY segment;
 
+-- A tick that fails is recorded in segment.status, and the tick goes on.
+ALTER TABLE shop.orders RENAME COLUMN placed_at TO placed;
+SELECT count(*) FROM segment.tick('2026-12-03');
+SELECT segment, last_error IS NOT NULL AS failed FROM segment.status WHERE segment IN ('recent', 'skopje') ORDER BY 1;
+ALTER TABLE shop.orders RENAME COLUMN placed TO placed_at;
+SELECT count(*) FROM segment.tick('2026-12-03');
+SELECT count(*) AS failing FROM segment.status WHERE last_error IS NOT NULL;
+
+-- RFM scores follow orders in the same transaction, like segments.
+SELECT segment.rfm_refresh('2026-12-03') > 0 AS scored;
+INSERT INTO shop.customers (id, city) VALUES (12, 'Tetovo');
+SELECT count(*) AS scores_of_12 FROM segment.customer_rfm WHERE customer_id = '12';
+INSERT INTO shop.orders VALUES (1401, 12, '2026-12-02', 700, 'paid', 'web');
+SELECT score IS NOT NULL AS scored_now FROM segment.customer_rfm WHERE customer_id = '12';
+DELETE FROM shop.orders WHERE id = 1401;
+SELECT count(*) AS scores_of_12 FROM segment.customer_rfm WHERE customer_id = '12';
+
 -- An app role that inserts orders needs no rights on segment, and cannot
 -- write membership; a reader can read members but not define.
 CREATE ROLE segment_app;

@@ -41,7 +41,9 @@ CREATE TABLE segment.segments (
     defined_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
     refreshed_at    timestamptz,                    -- wall clock of the last evaluation
     as_of           timestamptz,                    -- the time that evaluation saw
-    refresh_ms      double precision
+    refresh_ms      double precision,
+    last_error      text,                           -- the clock's last failure, until it succeeds
+    last_error_at   timestamptz
 );
 COMMENT ON TABLE segment.segments IS
     'Segment definitions: the rule as canonical text, with the names it depends on.';

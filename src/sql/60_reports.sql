@@ -6,11 +6,11 @@
 CREATE VIEW segment.status AS
 SELECT s.name AS segment, s.mode, s.rule::text AS rule, s.description, s.tag,
        (SELECT count(*) FROM segment.membership m WHERE m.segment_id = s.id) AS members,
-       s.defined_at, s.refreshed_at, s.as_of, s.refresh_ms, s.uses_clock,
-       s.depends_on, s.sources
+       s.defined_at, s.refreshed_at, s.as_of, s.refresh_ms, s.last_error, s.last_error_at,
+       s.uses_clock, s.depends_on, s.sources
   FROM segment.segments s;
 COMMENT ON VIEW segment.status IS
-    'Per segment: its rule, mode, members now, and when and how fast it was last evaluated.';
+    'Per segment: its rule, mode, members now, when and how fast it was last evaluated (refreshed_at, as_of: a refresh or a tick), and the clock''s last error.';
 
 -- Members per segment per day, from the change log.
 CREATE VIEW segment.sizes_over_time AS

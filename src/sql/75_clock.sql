@@ -24,6 +24,7 @@ DECLARE
     since timestamptz;
     q text;
     customers text[];
+    failure text;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -34,29 +35,50 @@ BEGIN
     PERFORM 1 FROM segment.segments s
      WHERE s.id = ANY (segment._with_dependants(clocked || scheduled)) ORDER BY s.id FOR UPDATE;
 
+    -- A failure (say, a tracked column dropped) is recorded on the segments
+    -- it stopped, for segment.status, and the rest of the tick goes on.
     IF cardinality(clocked) > 0 THEN
-        SELECT min(s.as_of) INTO since FROM segment.segments s WHERE s.id = ANY (clocked);
-        q := segment._tick_sql(clocked);
-        IF q IS NULL OR since IS NULL THEN
-            RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
-                           FROM segment._apply(segment._maintained_with_dependants(clocked), as_of, 'clock') a;
-        ELSE
-            EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', q)
-               INTO customers USING as_of, since;
-            IF customers IS NOT NULL THEN
-                PERFORM segment._take_turns(customers);
-                RETURN QUERY SELECT a.segment, cardinality(customers)::bigint, a.entered, a.exited
-                               FROM segment._apply(segment._maintained_with_dependants(clocked), as_of,
-                                                   'clock', customers) a;
+        BEGIN
+            SELECT min(s.as_of) INTO since FROM segment.segments s WHERE s.id = ANY (clocked);
+            q := segment._tick_sql(clocked);
+            IF q IS NULL OR since IS NULL THEN
+                RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
+                               FROM segment._apply(segment._maintained_with_dependants(clocked), as_of, 'clock') a;
+            ELSE
+                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', q)
+                   INTO customers USING as_of, since;
+                IF customers IS NOT NULL THEN
+                    PERFORM segment._take_turns(customers);
+                    RETURN QUERY SELECT a.segment, cardinality(customers)::bigint, a.entered, a.exited
+                                   FROM segment._apply(segment._maintained_with_dependants(clocked), as_of,
+                                                       'clock', customers) a;
+                END IF;
             END IF;
-        END IF;
-        UPDATE segment.segments s SET as_of = tick.as_of, refreshed_at = clock_timestamp()
-         WHERE s.id = ANY (clocked);
+            UPDATE segment.segments s
+               SET as_of = tick.as_of, refreshed_at = clock_timestamp(), last_error = NULL, last_error_at = NULL
+             WHERE s.id = ANY (clocked);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+            UPDATE segment.segments s SET last_error = failure, last_error_at = clock_timestamp()
+             WHERE s.id = ANY (clocked);
+            RAISE WARNING 'segment.tick() could not bring % segments current: %', cardinality(clocked), failure
+                USING HINT = 'See last_error in segment.status.';
+        END;
     END IF;
 
     IF cardinality(scheduled) > 0 THEN
-        RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
-                       FROM segment._apply(scheduled, as_of, 'clock') a;
+        BEGIN
+            RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
+                           FROM segment._apply(scheduled, as_of, 'clock') a;
+            UPDATE segment.segments s SET last_error = NULL, last_error_at = NULL
+             WHERE s.id = ANY (scheduled);
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS failure = MESSAGE_TEXT;
+            UPDATE segment.segments s SET last_error = failure, last_error_at = clock_timestamp()
+             WHERE s.id = ANY (scheduled);
+            RAISE WARNING 'segment.tick() could not refresh % scheduled segments: %', cardinality(scheduled), failure
+                USING HINT = 'See last_error in segment.status.';
+        END;
     END IF;
 END
 $$;
