@@ -13,9 +13,16 @@ cp -a . "$work/src"
 chown -R postgres: "$work"
 
 echo "== make installcheck"
-status=0
+set +e
 runuser -u postgres -- env -C "$work/src" \
-    pg_virtualenv -v 15 make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config || status=$?
+    pg_virtualenv -v 15 make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config \
+    2>&1 | tee "$work/installcheck.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# one line a CI reader can count: pg_regress and isolation cases, TAP files
+passed=$(grep -cE '^(test |ok |not ok )?[[:alnum:]_/.]+ +\.\.\.* ok' "$work/installcheck.log" || true)
+failed=$(grep -cE '\.\.\.* (FAILED|failed|Dubious)' "$work/installcheck.log" || true)
 
 if [ $status -ne 0 ]; then
     for f in "$work"/src/regression.diffs "$work"/src/output_iso/regression.diffs; do
@@ -24,7 +31,7 @@ if [ $status -ne 0 ]; then
     for f in "$work"/src/tmp_check/log/*; do
         [ -f "$f" ] && { echo "== $f"; tail -n 50 "$f"; }
     done
-    echo "FAILED"
+    echo "$passed passed, $failed failed"
     exit $status
 fi
-echo "all test suites passed"
+echo "$passed passed, $failed failed"
