@@ -517,7 +517,7 @@ compile_rfm(Compiler *cx, const RuleNode *node)
 	else if (node->field == NULL)
 	{
 		r.type = VT_TEXT;
-		r.sql = "segment.rfm_label(fr.score)";
+		r.sql = "fr.label";
 	}
 	else if (strcmp(node->str, "rfm") == 0 &&
 			 (strcmp(node->field, "r") == 0 || strcmp(node->field, "f") == 0 ||
@@ -1142,7 +1142,7 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
 	for (int fs = 0; fs < FS_COUNT; fs++)
 		append_feature_join(cx, &buf, fs, key_filter);
 	if (cx->need_rfm)
-		appendStringInfoString(&buf, "\n  LEFT JOIN segment.customer_rfm fr ON fr.customer_id = c._segment_cid");
+		appendStringInfoString(&buf, "\n  LEFT JOIN segment.rfm_scores fr ON fr.customer_id = c._segment_cid");
 	if (cx->need_points)
 		appendStringInfo(&buf, "\n  LEFT JOIN (SELECT p.customer_id AS k, sum(p.points) AS score"
 						 " FROM segment.points p WHERE p.at <= $1"
