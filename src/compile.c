@@ -280,7 +280,11 @@ add_edge(Compiler *cx, FeatureSource fs, const char *interval)
 	cx->edges[fs] = lappend(cx->edges[fs], pstrdup(interval));
 }
 
-/* The window as a condition on a time column, or NULL for all time. */
+/*
+ * The window as a condition on a time column, or NULL for all time.  Its
+ * bounds are scalar subqueries, so they are computed once per statement
+ * rather than once per row (timestamptz minus interval is not constant).
+ */
 static char *
 window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time_col)
 {
@@ -297,13 +301,14 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 		case WIN_LAST:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
-			return psprintf("%s > $1 - %s::pg_catalog.interval", time_col,
+			return psprintf("%s > (SELECT $1 - %s::pg_catalog.interval)", time_col,
 							interval_sql(win->n1, win->unit));
 		case WIN_AGO:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
 			add_edge(cx, fs, interval_sql(win->n2, win->unit));
-			return psprintf("%s > $1 - %s::pg_catalog.interval AND %s <= $1 - %s::pg_catalog.interval",
+			return psprintf("%s > (SELECT $1 - %s::pg_catalog.interval)"
+							" AND %s <= (SELECT $1 - %s::pg_catalog.interval)",
 							time_col, interval_sql(win->n1, win->unit),
 							time_col, interval_sql(win->n2, win->unit));
 		case WIN_DATES:
@@ -1185,8 +1190,8 @@ compiler_tick_query(Compiler *cx)
 						 " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))",
 						 quote_identifier(src->customer), src->qualname, time_col, time_col);
 		foreach(lc, cx->edges[fs])
-			appendStringInfo(&buf, " OR (%s > LEAST($1, $2) - %s::pg_catalog.interval"
-							 " AND %s <= GREATEST($1, $2) - %s::pg_catalog.interval)",
+			appendStringInfo(&buf, " OR (%s > (SELECT LEAST($1, $2) - %s::pg_catalog.interval)"
+							 " AND %s <= (SELECT GREATEST($1, $2) - %s::pg_catalog.interval))",
 							 time_col, (char *) lfirst(lc), time_col, (char *) lfirst(lc));
 	}
 	foreach(lc, cx->age_columns)
