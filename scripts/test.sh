@@ -34,4 +34,17 @@ if [ $status -ne 0 ]; then
     echo "$passed passed, $failed failed"
     exit $status
 fi
+
+# The benchmark harness at a tiny scale, as a smoke test: it checks that
+# segment and the plain queries agree, never how fast either is.
+echo "== benchmark smoke test (scale 0.01)"
+if bash test/bench/run.sh 0.01 > "$work/bench.log" 2>&1; then
+    tail -n 12 "$work/bench.log"
+    passed=$((passed + 1))
+else
+    cat "$work/bench.log"
+    failed=$((failed + 1))
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
 echo "$passed passed, $failed failed"

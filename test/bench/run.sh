@@ -28,7 +28,7 @@ peak_mb() {
 SELECT pg_backend_pid() AS pid \gset
 \setenv BENCH_BACKEND :pid
 $1;
-\! grep VmHWM /proc/$BENCH_BACKEND/status
+\! grep VmHWM /proc/\$BENCH_BACKEND/status
 SQL
 }
 
