@@ -86,6 +86,17 @@ COPY shop.orders FROM stdin;
 SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
 DELETE FROM shop.orders WHERE id > 100000;
 SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
+-- A statement touching many customers takes one pass over everything and
+-- keeps those customers; the result is the same.
+INSERT INTO shop.customers (id, city) SELECT g, 'Skopje' FROM generate_series(1000, 3999) g;
+ANALYZE shop.customers;
+INSERT INTO shop.orders SELECT 300000 + g, g, '2026-10-15', 700, 'paid', 'web' FROM generate_series(1000, 3999) g;
+INSERT INTO shop.orders SELECT 310000 + g, g, '2026-10-16', 700, 'paid', 'web' FROM generate_series(1000, 3999) g;
+SELECT count(*) FROM segment.members WHERE segment = 'repeat_skopje';
+SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
+DELETE FROM shop.orders WHERE id > 300000;
+DELETE FROM shop.customers WHERE id >= 1000;
+SELECT count(*) FROM segment.members WHERE customer_id::int >= 1000;
 
 -- A partitioned events table: rows inserted through the parent are maintained.
 CREATE TABLE shop.events_p (customer_id bigint NOT NULL, kind text NOT NULL, at timestamptz NOT NULL)

@@ -1209,3 +1209,14 @@ compiler_tick_query(Compiler *cx)
 							   " OR (p.expires_at > LEAST($1, $2) AND p.expires_at <= GREATEST($1, $2))");
 	return buf.data;
 }
+
+/* The planner's estimate of the number of customers. */
+float4
+compiler_customer_rows(Compiler *cx)
+{
+	Relation	rel = table_open(cx->cat->src[SRC_CUSTOMERS].relid, AccessShareLock);
+	float4		rows = rel->rd_rel->reltuples;
+
+	table_close(rel, AccessShareLock);
+	return rows;
+}

@@ -118,6 +118,16 @@ prepared_plan(const char *sql)
 	return plan;
 }
 
+/* Whether the keys are more than 5% of the customers table's rows. */
+static bool
+many_customers(ArrayType *keys, Compiler *cx)
+{
+	int			n = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	float4		rows = compiler_customer_rows(cx);
+
+	return n > 1000 && n > 0.05 * rows;
+}
+
 /*
  * segment._apply_batch(batch int4[], as_of timestamptz, cause text,
  * customers text[]) returns (segment, members, entered, exited, first_id,
@@ -136,6 +146,7 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 	List	   *segment_ids = NIL;
 	List	   *predicates = NIL;
 	Compiler   *cx;
+	char	   *evaluation;
 	SPIPlanPtr	plan;
 	int			ret;
 
@@ -148,8 +159,19 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	cx = compile_segments(batch, &segment_ids, &predicates);
-	plan = prepared_plan(apply_statement(compiler_query(cx, segment_ids, predicates, for_customers),
-										 for_customers));
+	if (for_customers && many_customers(PG_GETARG_ARRAYTYPE_P(3), cx))
+	{
+		/*
+		 * Past a few percent of the customers, index lookups per customer
+		 * cost more than one pass over everything: aggregate all rows and
+		 * keep the given customers (the array is hashed).
+		 */
+		evaluation = psprintf("SELECT e.cid, e.sid FROM (%s) e WHERE e.cid = ANY ($2)",
+							  compiler_query(cx, segment_ids, predicates, false));
+	}
+	else
+		evaluation = compiler_query(cx, segment_ids, predicates, for_customers);
+	plan = prepared_plan(apply_statement(evaluation, for_customers));
 
 	values[0] = PG_GETARG_DATUM(1);
 	values[1] = for_customers ? PG_GETARG_DATUM(3) : (Datum) 0;
