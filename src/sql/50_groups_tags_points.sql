@@ -149,7 +149,7 @@ SELECT m.customer_id, s.tag, 'segment ' || s.name, m.since
 COMMENT ON VIEW segment.customer_tags IS 'Every tag on every customer, with where it comes from.';
 
 CREATE FUNCTION segment.add_points(customer anyelement, points integer, reason text DEFAULT NULL,
-                                   expires_in interval DEFAULT NULL)
+                                   expires_in interval DEFAULT NULL, at timestamptz DEFAULT now())
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -157,22 +157,22 @@ AS $$
 DECLARE
     entry bigint;
 BEGIN
-    IF customer IS NULL OR points IS NULL THEN
+    IF customer IS NULL OR points IS NULL OR at IS NULL THEN
         RAISE EXCEPTION 'a customer and a number of points are needed' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF expires_in <= interval '0' THEN
         RAISE EXCEPTION 'points must expire after they are given, not in %', expires_in
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    INSERT INTO segment.points (customer_id, points, reason, expires_at)
-    VALUES (customer::text, add_points.points, add_points.reason, now() + expires_in)
+    INSERT INTO segment.points (customer_id, points, reason, at, expires_at)
+    VALUES (customer::text, add_points.points, add_points.reason, add_points.at, add_points.at + expires_in)
     RETURNING id INTO entry;
     PERFORM segment._revisit(customer::text, 'points', NULL);
     RETURN entry;
 END
 $$;
-COMMENT ON FUNCTION segment.add_points(anyelement, integer, text, interval) IS
-    'Adds (or with a negative number, takes) points; returns the ledger entry id.';
+COMMENT ON FUNCTION segment.add_points(anyelement, integer, text, interval, timestamptz) IS
+    'Adds (or with a negative number, takes) points, given at a time (now by default); returns the ledger entry id.';
 
 CREATE VIEW segment.scores AS
 SELECT p.customer_id, sum(p.points) AS score
