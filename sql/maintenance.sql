@@ -86,7 +86,7 @@ COPY shop.orders FROM stdin;
 SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
 DELETE FROM shop.orders WHERE id > 100000;
 SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
--- A statement touching many customers takes one pass over everything and
+-- A statement touching most customers takes one pass over everything and
 -- keeps those customers; the result is the same.
 INSERT INTO shop.customers (id, city) SELECT g, 'Skopje' FROM generate_series(1000, 3999) g;
 ANALYZE shop.customers;
