@@ -36,8 +36,9 @@ as_pg env -C "$work/src" PGHOST="$work" PGPORT=$port \
     make -s installcheck ISOLATION= TAP_TESTS= PG_CONFIG=$bindir/pg_config || status=$?
 as_pg $bindir/pg_ctl -D "$work/data" -m fast stop >/dev/null || true
 
-errors=$(cat "$work"/valgrind.*.log 2>/dev/null | grep -c '^==[0-9]*== [A-Z]' || true)
-cat "$work"/valgrind.*.log 2>/dev/null | head -n 200
+# a report starts with "==pid== " and a capital letter; show each with its stack
+errors=$(cat "$work"/valgrind.*.log 2>/dev/null | grep -c '^==[0-9]*== [A-Z][a-z]' || true)
+grep -h -A 25 '^==[0-9]*== [A-Z][a-z]' "$work"/valgrind.*.log 2>/dev/null || true
 if [ $status -ne 0 ]; then
     cat "$work/src/regression.diffs" 2>/dev/null | head -n 100
     echo "the suite failed under Valgrind"
