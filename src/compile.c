@@ -19,6 +19,8 @@
 #include "compile.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
@@ -68,6 +70,9 @@ struct Compiler
 {
 	Catalog    *cat;
 	List	   *features[FS_COUNT]; /* aggregate SQL, position = column number */
+	/* the FILTER conditions of a source's aggregates, and whether one has none */
+	List	   *row_filters[FS_COUNT];
+	bool		unfiltered[FS_COUNT];
 	bool		need_points;
 	bool		need_rfm;
 	/* what the clock can change, for segment.tick() */
@@ -241,13 +246,16 @@ lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node
  */
 
 /*
- * Registers an aggregate (deduplicated) and returns its column reference.
- * Rows stamped after as_of are left out, so any behaviour depends on the
- * clock: a row dated ahead counts once its time has come.
+ * Registers an aggregate (deduplicated) with its FILTER condition (NULL for
+ * none) and returns its column reference.  Rows stamped after as_of are left
+ * out, so any behaviour depends on the clock: a row dated ahead counts once
+ * its time has come.  The conditions are kept too: when every aggregate of a
+ * source has one, only rows that meet one of them need aggregating.
  */
 static char *
-feature(Compiler *cx, FeatureSource fs, char *aggregate)
+feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter)
 {
+	char	   *aggregate = filter ? psprintf("%s FILTER (WHERE %s)", call, filter) : pstrdup(call);
 	int			n = 0;
 	ListCell   *lc;
 
@@ -260,6 +268,17 @@ feature(Compiler *cx, FeatureSource fs, char *aggregate)
 		n++;
 	}
 	cx->features[fs] = lappend(cx->features[fs], aggregate);
+	if (filter == NULL)
+		cx->unfiltered[fs] = true;
+	else
+	{
+		bool		known = false;
+
+		foreach(lc, cx->row_filters[fs])
+			known |= strcmp(lfirst(lc), filter) == 0;
+		if (!known)
+			cx->row_filters[fs] = lappend(cx->row_filters[fs], pstrdup(filter));
+	}
 	return psprintf("%s.f%d", feature_alias[fs], n);
 }
 
@@ -321,7 +340,7 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 
 /*
  * The FILTER condition of a behaviour verb: its window, its event kinds and
- * its filters, ANDed.  Returns "" when there is none.
+ * its filters, ANDed.  Returns NULL when there is none.
  */
 static char *
 filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
@@ -371,15 +390,77 @@ filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
 						 kind_col, kinds.data);
 	foreach(lc, conds)
 		appendStringInfo(&buf, "%s(%s)", buf.len ? " AND " : "", (char *) lfirst(lc));
-	if (buf.len == 0)
-		return "";
-	return psprintf(" FILTER (WHERE %s)", buf.data);
+	return buf.len ? buf.data : NULL;
 }
 
 static char *
 days_since(const char *time_sql)
 {
 	return psprintf("pg_catalog.floor(pg_catalog.date_part('epoch', $1 - %s) / 86400)", time_sql);
+}
+
+/*
+ * The most calendar months a verb's window can touch, or -1 for all time.
+ * Generous for days and weeks (a month has at least 28 days).
+ */
+static int64
+window_months(const RuleNode *call)
+{
+	ListCell   *lc;
+
+	foreach(lc, call->args)
+	{
+		const RuleNode *win = lfirst(lc);
+		int			y1, m1, d1, y2, m2, d2;
+
+		if (win->kind != RN_WINDOW)
+			continue;
+		if (win->wkind == WIN_DATES)
+		{
+			j2date(DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(win->str))) +
+				   POSTGRES_EPOCH_JDATE, &y1, &m1, &d1);
+			j2date(DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(win->field))) +
+				   POSTGRES_EPOCH_JDATE, &y2, &m2, &d2);
+			return (int64) (y2 - y1) * 12 + (m2 - m1) + 1;
+		}
+		switch (win->unit)
+		{
+			case UNIT_DAY:
+				return win->n1 / 28 + 2;
+			case UNIT_WEEK:
+				return win->n1 * 7 / 28 + 2;
+			case UNIT_MONTH:
+				return win->n1 + 1;
+			case UNIT_YEAR:
+				return win->n1 * 12 + 1;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The number of distinct calendar months with an order.  count(DISTINCT)
+ * would make the planner sort every order by customer; when the window spans
+ * at most 64 months, month numbers modulo 64 are distinct within it, and a
+ * bitmask ORed per customer counts them with a hash aggregate instead.
+ */
+static char *
+distinct_months(Compiler *cx, const RuleNode *call, const char *time_col, const char *filter)
+{
+	int64		months = window_months(call);
+
+#if PG_VERSION_NUM >= 140000
+	if (months >= 0 && months <= 64)
+		return psprintf("pg_catalog.bit_count((%s)::pg_catalog.bit(64))",
+						feature(cx, FS_ORDERS,
+								psprintf("pg_catalog.bit_or(1::pg_catalog.int8 <<"
+										 " (((pg_catalog.date_part('year', %s) * 12"
+										 " + pg_catalog.date_part('month', %s))::pg_catalog.int4 %% 64 + 64) %% 64))",
+										 time_col, time_col),
+								filter));
+#endif
+	return feature(cx, FS_ORDERS,
+				   psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))", time_col), filter);
 }
 
 static Operand
@@ -394,33 +475,31 @@ compile_order_verb(Compiler *cx, const RuleNode *node)
 
 	if (strcmp(v, "orders") == 0)
 	{
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("count(*)%s", filter)));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, "count(*)", filter));
 		r.countlike = true;
 	}
 	else if (strcmp(v, "spent") == 0)
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)%s", amount, filter)));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)", amount), filter));
 	else if (strcmp(v, "avg_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)%s", amount, filter));
+		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)", amount), filter);
 	else if (strcmp(v, "max_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)%s", amount, filter));
+		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)", amount), filter);
 	else if (strcmp(v, "min_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)%s", amount, filter));
+		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)", amount), filter);
 	else if (strcmp(v, "order_months") == 0)
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_ORDERS,
-								 psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))%s",
-										  time_col, filter)));
+						 distinct_months(cx, node, time_col, filter));
 	else if (strcmp(v, "days_since_last_order") == 0)
 	{
 		cx->deps->uses_clock = true;
 		r.days_since_of = FS_ORDERS;
-		r.sql = days_since(feature(cx, FS_ORDERS, psprintf("max(%s)%s", time_col, filter)));
+		r.sql = days_since(feature(cx, FS_ORDERS, psprintf("max(%s)", time_col), filter));
 	}
 	else if (strcmp(v, "first_order") == 0 || strcmp(v, "last_order") == 0)
 	{
 		r.type = VT_TIME;
-		r.sql = feature(cx, FS_ORDERS, psprintf("%s(%s)%s", v[0] == 'f' ? "min" : "max",
-												time_col, filter));
+		r.sql = feature(cx, FS_ORDERS, psprintf("%s(%s)", v[0] == 'f' ? "min" : "max",
+												time_col), filter);
 	}
 	else
 		elog(ERROR, "unexpected order verb \"%s\"", v);
@@ -441,8 +520,7 @@ compile_item_verb(Compiler *cx, const RuleNode *node)
 	{
 		r.countlike = true;
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s)%s", qty, filter)
-								 : psprintf("count(*)%s", filter)));
+						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s)", qty) : "count(*)", filter));
 	}
 	else if (strcmp(node->str, "spent_on") == 0)
 	{
@@ -454,8 +532,8 @@ compile_item_verb(Compiler *cx, const RuleNode *node)
 					   pstrdup("Pass price_column to segment.track_order_items()."));
 		price = psprintf("i.%s", quote_identifier(items->price));
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s * %s)%s", price, qty, filter)
-								 : psprintf("sum(%s)%s", price, filter)));
+						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s * %s)", price, qty)
+								 : psprintf("sum(%s)", price), filter));
 	}
 	else
 		elog(ERROR, "unexpected item verb \"%s\"", node->str);
@@ -477,16 +555,16 @@ compile_event_verb(Compiler *cx, const RuleNode *node)
 	if (strcmp(node->str, "events") == 0)
 	{
 		r.countlike = true;
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_EVENTS, psprintf("count(*)%s", filter)));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_EVENTS, "count(*)", filter));
 	}
 	else if (is_sum)
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_EVENTS, psprintf("sum(%s)%s", sum_column, filter)));
+						 feature(cx, FS_EVENTS, psprintf("sum(%s)", sum_column), filter));
 	else if (strcmp(node->str, "days_since_last_event") == 0)
 	{
 		cx->deps->uses_clock = true;
 		r.days_since_of = FS_EVENTS;
-		r.sql = days_since(feature(cx, FS_EVENTS, psprintf("max(%s)%s", time_col, filter)));
+		r.sql = days_since(feature(cx, FS_EVENTS, psprintf("max(%s)", time_col), filter));
 	}
 	else
 		elog(ERROR, "unexpected event verb \"%s\"", node->str);
@@ -1114,6 +1192,15 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
 	else
 		appendStringInfo(buf, " FROM %s ev", cat->src[SRC_EVENTS].qualname);
 	appendStringInfo(buf, " WHERE %s <= $1", time_col);
+	/* rows no aggregate counts would only add work to the grouping */
+	if (!cx->unfiltered[fs])
+	{
+		appendStringInfoString(buf, " AND (");
+		foreach(lc, cx->row_filters[fs])
+			appendStringInfo(buf, "%s(%s)", lc == list_head(cx->row_filters[fs]) ? "" : " OR ",
+							 (char *) lfirst(lc));
+		appendStringInfoChar(buf, ')');
+	}
 	if (key_filter)
 		appendStringInfo(buf, " AND %s = ANY (%s)", cust, key_filter);
 	appendStringInfo(buf, " GROUP BY %s) %s ON %s.k = c.%s", cust, feature_alias[fs],
@@ -1208,6 +1295,12 @@ compiler_tick_query(Compiler *cx)
 							   " WHERE (p.at > LEAST($1, $2) AND p.at <= GREATEST($1, $2))"
 							   " OR (p.expires_at > LEAST($1, $2) AND p.expires_at <= GREATEST($1, $2))");
 	return buf.data;
+}
+
+Catalog *
+compiler_catalog(Compiler *cx)
+{
+	return cx->cat;
 }
 
 /* The planner's estimate of the number of customers. */

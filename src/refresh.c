@@ -1,23 +1,34 @@
 /*
- * refresh.c: the statement that applies one batch of segments.
+ * refresh.c: evaluate one batch of segments and apply the difference.
  *
- * It evaluates the segments (compile.c's query), compares the result with
- * stored membership, and in the same statement deletes exits, inserts
- * entries and logs both.  Triggers run it for a few customers at a time, so
- * its plan is prepared once per backend and kept: planning the big query
- * costs more than running it for one customer.
+ * Two statements.  The first only reads: the segments' evaluation (compile.c)
+ * FULL JOINed with stored membership, streamed into a receiver here that
+ * counts members and keeps the entries and exits in a tuplestore.  Being
+ * read-only, it may run in parallel, and when nothing changed nothing is
+ * written at all.  The second writes the difference, a chunk at a time:
+ * deletes exits, inserts entries and logs both, in one statement.  The
+ * changes are then announced on the channel segment_changes.
+ *
+ * Triggers run this for a few customers at a time, so plans are prepared
+ * once per backend and kept: planning the evaluation costs more than running
+ * it for one customer.
  */
 #include "postgres.h"
 
+#include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "common/hashfn.h"
 #include "compile.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
@@ -27,55 +38,76 @@
 
 PG_FUNCTION_INFO_V1(segment_apply_batch);
 
-/* Prepared statements kept for this backend, by their text. */
+/*
+ * Up to this many customers, the evaluation's plan is generic: planned once,
+ * with index lookups per customer.  Beyond, it is planned for the keys given.
+ */
+#define GENERIC_PLAN_MAX_KEYS 64
+
+/* Entries and exits written per statement. */
+#define APPLY_CHUNK 10000
+
+/*
+ * A segment's changes from one evaluation are announced one notification
+ * each while they are this few; past that, one summary with the range of
+ * ids to read with segment.changes_since(), so that a large refresh cannot
+ * flood the notification queue.
+ */
+#define NOTIFY_EACH_MAX 20
+
+/* Prepared statements kept for this backend, by their text and options. */
 #define PLAN_CACHE_SIZE 32
 
-typedef struct CachedApply
+typedef struct KeptPlan
 {
 	uint32		hash;
+	int			options;
 	char	   *sql;			/* in TopMemoryContext */
 	SPIPlanPtr	plan;
-} CachedApply;
+} KeptPlan;
 
-static CachedApply plan_cache[PLAN_CACHE_SIZE];
+static KeptPlan plan_cache[PLAN_CACHE_SIZE];
 static int	plan_cache_used = 0;
+
+/* The parameters of every statement here, in this order. */
+#define NPARAMS 4
+static Oid	param_types[NPARAMS] = {TIMESTAMPTZOID, TEXTARRAYOID, INT4ARRAYOID, TEXTOID};
+
+/* Per segment of the batch: what the caller gets back. */
+typedef struct SegmentResult
+{
+	int32		id;
+	const char *name;
+	int64		members;
+	int64		entered;
+	int64		exited;
+	int64		first_id;		/* of its change rows, 0 for none */
+	int64		last_id;
+	List	   *payloads;		/* one notification per change, while few */
+} SegmentResult;
+
+/* Receives the difference statement's rows (new sid, old sid, customer). */
+typedef struct DiffReceiver
+{
+	DestReceiver pub;
+	SegmentResult *results;
+	int			nresults;
+	Tuplestorestate *changes;	/* (sid int4, cid text, enter bool) */
+	TupleDesc	change_desc;
+	MemoryContext context;		/* where results live */
+} DiffReceiver;
 
 /*
  * $1 as_of, $2 customer keys (text[]) or NULL for all, $3 the batch's
- * segment ids, $4 the cause.  One row per segment of the batch.
+ * segment ids: every evaluated membership and every stored one, matched.
  */
 static char *
-apply_statement(const char *evaluation, bool for_customers)
+difference_statement(const char *evaluation, bool for_customers)
 {
-	return psprintf(
-					"WITH cand AS MATERIALIZED (%s),\n"
-					"gone AS (DELETE FROM segment.membership m"
-					" WHERE %s"
-					" AND NOT EXISTS (SELECT 1 FROM cand"
-					" WHERE cand.sid = m.segment_id AND cand.cid = m.customer_id)"
-					" RETURNING m.segment_id, m.customer_id),\n"
-					"came AS (INSERT INTO segment.membership AS m (segment_id, customer_id, since)"
-					" SELECT cand.sid, cand.cid, $1 FROM cand"
-					" WHERE NOT EXISTS (SELECT 1 FROM segment.membership m"
-					" WHERE m.segment_id = cand.sid AND m.customer_id = cand.cid)"
-					" ON CONFLICT DO NOTHING RETURNING m.segment_id, m.customer_id),\n"
-					"logged AS (INSERT INTO segment.changes (segment, customer_id, kind, at, cause)"
-					" SELECT s.name, mv.customer_id, mv.kind, $1, $4"
-					" FROM (SELECT segment_id, customer_id, 'exit' AS kind FROM gone"
-					" UNION ALL SELECT segment_id, customer_id, 'enter' FROM came) mv"
-					" JOIN segment.segments s ON s.id = mv.segment_id"
-					" RETURNING id, segment, kind)\n"
-					"SELECT s.name, COALESCE(n.members, 0), COALESCE(l.entered, 0),"
-					" COALESCE(l.exited, 0), l.first_id, l.last_id"
-					" FROM segment.segments s"
-					" LEFT JOIN (SELECT sid, count(*) AS members FROM cand GROUP BY sid) n"
-					" ON n.sid = s.id"
-					" LEFT JOIN (SELECT g.segment,"
-					" count(*) FILTER (WHERE g.kind = 'enter') AS entered,"
-					" count(*) FILTER (WHERE g.kind = 'exit') AS exited,"
-					" min(g.id) AS first_id, max(g.id) AS last_id"
-					" FROM logged g GROUP BY g.segment) l ON l.segment = s.name"
-					" WHERE s.id = ANY ($3) ORDER BY s.name",
+	return psprintf("SELECT e.sid, m.segment_id, COALESCE(e.cid, m.customer_id)"
+					" FROM (%s) e FULL JOIN (SELECT m.segment_id, m.customer_id"
+					" FROM segment.membership m WHERE %s) m"
+					" ON m.segment_id = e.sid AND m.customer_id = e.cid",
 					evaluation,
 					/* by key; the segment as a mere filter, since it matches most rows */
 					for_customers ?
@@ -83,15 +115,42 @@ apply_statement(const char *evaluation, bool for_customers)
 					"m.segment_id = ANY ($3)");
 }
 
+/*
+ * $1 as_of, $4 the cause; $2 customer keys, $3 segment ids, with the
+ * same positions in both, and $5 whether each enters (or exits).
+ */
+static const char apply_statement[] =
+"WITH d AS (SELECT * FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($2),"
+" pg_catalog.unnest($5::pg_catalog.bool[])) AS d(sid, cid, enter)),\n"
+"gone AS (DELETE FROM segment.membership m USING d"
+" WHERE NOT d.enter AND m.customer_id = d.cid AND m.segment_id = d.sid"
+" RETURNING m.segment_id, m.customer_id),\n"
+"came AS (INSERT INTO segment.membership AS m (segment_id, customer_id, since)"
+" SELECT d.sid, d.cid, $1 FROM d WHERE d.enter"
+" ON CONFLICT DO NOTHING RETURNING m.segment_id, m.customer_id),\n"
+"logged AS (INSERT INTO segment.changes (segment, customer_id, kind, at, cause)"
+" SELECT s.name, mv.customer_id, mv.kind, $1, $4"
+" FROM (SELECT segment_id, customer_id, 'exit' AS kind FROM gone"
+" UNION ALL SELECT segment_id, customer_id, 'enter' FROM came) mv"
+" JOIN segment.segments s ON s.id = mv.segment_id"
+" ORDER BY mv.kind DESC, s.name, mv.customer_id"	/* ids in a stable order: exits first */
+" RETURNING id, segment, customer_id, kind)\n"
+"SELECT g.segment, count(*) FILTER (WHERE g.kind = 'enter'),"
+" count(*) FILTER (WHERE g.kind = 'exit'), min(g.id), max(g.id),"
+" CASE WHEN count(*) <= " CppAsString2(NOTIFY_EACH_MAX) " THEN"
+" pg_catalog.array_agg(pg_catalog.json_build_object('segment', g.segment,"
+" 'customer_id', g.customer_id, 'kind', g.kind, 'id', g.id)::pg_catalog.text ORDER BY g.id) END"
+" FROM logged g GROUP BY g.segment";
+
 static SPIPlanPtr
-prepared_plan(const char *sql)
+prepared_plan(const char *sql, int nparams, Oid *types, int options)
 {
-	static Oid	argtypes[4] = {TIMESTAMPTZOID, TEXTARRAYOID, INT4ARRAYOID, TEXTOID};
 	uint32		hash = hash_bytes((const unsigned char *) sql, strlen(sql));
 	SPIPlanPtr	plan;
 
 	for (int i = 0; i < plan_cache_used; i++)
-		if (plan_cache[i].hash == hash && strcmp(plan_cache[i].sql, sql) == 0)
+		if (plan_cache[i].hash == hash && plan_cache[i].options == options &&
+			strcmp(plan_cache[i].sql, sql) == 0)
 			return plan_cache[i].plan;
 
 	/* segments come and go; start over rather than grow without bound */
@@ -105,17 +164,215 @@ prepared_plan(const char *sql)
 		plan_cache_used = 0;
 	}
 
-	plan = SPI_prepare(sql, 4, argtypes);
+	plan = SPI_prepare_cursor(sql, nparams, types, options);
 	if (plan == NULL)
 		elog(ERROR, "preparing the refresh statement failed: %s",
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "keeping the refresh statement failed");
 	plan_cache[plan_cache_used].hash = hash;
+	plan_cache[plan_cache_used].options = options;
 	plan_cache[plan_cache_used].sql = MemoryContextStrdup(TopMemoryContext, sql);
 	plan_cache[plan_cache_used].plan = plan;
 	plan_cache_used++;
 	return plan;
+}
+
+static ParamListInfo
+make_params(Datum *values, bool *nulls, int n, Oid *types)
+{
+	ParamListInfo params = makeParamList(n);
+
+	for (int i = 0; i < n; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = nulls[i];
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	return params;
+}
+
+static SegmentResult *
+find_result(SegmentResult *results, int n, int32 sid)
+{
+	for (int i = 0; i < n; i++)
+		if (results[i].id == sid)
+			return &results[i];
+	elog(ERROR, "segment id %d is not in the batch", sid);
+	return NULL;				/* keep the compiler quiet */
+}
+
+static bool
+diff_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	DiffReceiver *r = (DiffReceiver *) self;
+	bool		now = !slot_attisnull(slot, 1);
+	bool		before = !slot_attisnull(slot, 2);
+	bool		isnull;
+	Datum		sid = slot_getattr(slot, now ? 1 : 2, &isnull);
+
+	if (now)
+		find_result(r->results, r->nresults, DatumGetInt32(sid))->members++;
+	if (now != before)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = sid;
+		values[1] = slot_getattr(slot, 3, &isnull);
+		values[2] = BoolGetDatum(now);
+		tuplestore_putvalues(r->changes, r->change_desc, values, nulls);
+	}
+	return true;
+}
+
+static void
+diff_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+diff_shutdown(DestReceiver *self)
+{
+}
+
+static void
+diff_destroy(DestReceiver *self)
+{
+}
+
+/* Writes one chunk of entries and exits and adds up what was logged. */
+static void
+apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *enters, int n)
+{
+	static Oid	types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, INT4ARRAYOID, TEXTOID, BOOLARRAYOID};
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	SPIExecuteOptions options = {0};
+	int			ret;
+
+	values[0] = common[0];
+	values[1] = PointerGetDatum(construct_array(cids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(sids, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+	values[3] = common[3];
+	values[4] = PointerGetDatum(construct_array(enters, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	options.params = make_params(values, nulls, 5, types);
+	ret = SPI_execute_plan_extended(prepared_plan(apply_statement, 5, types, 0), &options);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "applying segments failed: %s", SPI_result_code_string(ret));
+
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *name = SPI_getvalue(tuple, desc, 1);
+		bool		isnull;
+		int64		first = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+		int64		last = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
+		bool		few;
+		Datum		payloads = SPI_getbinval(tuple, desc, 6, &few);
+		SegmentResult *res = NULL;
+		MemoryContext chunk;
+
+		few = !few;
+		for (int i = 0; i < r->nresults; i++)
+			if (strcmp(r->results[i].name, name) == 0)
+				res = &r->results[i];
+		if (res == NULL)
+			elog(ERROR, "segment \"%s\" is not in the batch", name);
+
+		res->entered += DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		res->exited += DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
+		if (res->first_id == 0 || first < res->first_id)
+			res->first_id = first;
+		res->last_id = Max(res->last_id, last);
+		/* kept only while every change so far has its own */
+		if (few && res->entered + res->exited <= NOTIFY_EACH_MAX)
+		{
+			ArrayIterator it = array_create_iterator(DatumGetArrayTypeP(payloads), 0, NULL);
+			Datum		payload;
+			bool		payload_null;
+
+			chunk = MemoryContextSwitchTo(r->context);
+			while (array_iterate(it, &payload, &payload_null))
+				res->payloads = lappend(res->payloads, TextDatumGetCString(payload));
+			MemoryContextSwitchTo(chunk);
+			array_free_iterator(it);
+		}
+	}
+}
+
+/*
+ * Announces a segment's changes on segment_changes, delivered at commit:
+ * the payloads json_build_object() made for each, or a summary.
+ */
+static void
+notify_changes(SegmentResult *res)
+{
+	ListCell   *lc;
+	StringInfoData summary;
+
+	if (res->first_id == 0)
+		return;
+	if (res->entered + res->exited <= NOTIFY_EACH_MAX)
+	{
+		foreach(lc, res->payloads)
+			Async_Notify("segment_changes", lfirst(lc));
+		return;
+	}
+	/* the same form as json_build_object() gives */
+	initStringInfo(&summary);
+	appendStringInfoString(&summary, "{\"segment\" : ");
+	escape_json(&summary, res->name);
+	appendStringInfo(&summary, ", \"changes\" : " INT64_FORMAT ", \"first_id\" : " INT64_FORMAT
+					 ", \"last_id\" : " INT64_FORMAT "}",
+					 res->entered + res->exited, res->first_id, res->last_id);
+	Async_Notify("segment_changes", summary.data);
+}
+
+/* Writes the entries and exits the receiver kept, APPLY_CHUNK at a time. */
+static void
+apply_changes(DiffReceiver *r, Datum *common)
+{
+	MemoryContext chunk_context = AllocSetContextCreate(CurrentMemoryContext, "segment apply chunk",
+														ALLOCSET_DEFAULT_SIZES);
+	MemoryContext outer = CurrentMemoryContext;
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(r->change_desc, &TTSOpsMinimalTuple);
+	Datum	   *sids = palloc(sizeof(Datum) * APPLY_CHUNK);
+	Datum	   *cids = palloc(sizeof(Datum) * APPLY_CHUNK);
+	Datum	   *enters = palloc(sizeof(Datum) * APPLY_CHUNK);
+	int			n = 0;
+
+	tuplestore_rescan(r->changes);
+	for (;;)
+	{
+		bool		more = tuplestore_gettupleslot(r->changes, true, false, slot);
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		if (more)
+		{
+			MemoryContextSwitchTo(chunk_context);
+			sids[n] = slot_getattr(slot, 1, &isnull);
+			cids[n] = PointerGetDatum(DatumGetTextPCopy(slot_getattr(slot, 2, &isnull)));
+			enters[n] = slot_getattr(slot, 3, &isnull);
+			MemoryContextSwitchTo(outer);
+			n++;
+		}
+		if (n == APPLY_CHUNK || (!more && n > 0))
+		{
+			MemoryContextSwitchTo(chunk_context);
+			apply_chunk(r, common, sids, cids, enters, n);
+			MemoryContextSwitchTo(outer);
+			MemoryContextReset(chunk_context);
+			n = 0;
+		}
+		if (!more)
+			break;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(chunk_context);
 }
 
 /*
@@ -125,12 +382,15 @@ prepared_plan(const char *sql)
  * same.
  */
 static bool
-many_customers(ArrayType *keys, Compiler *cx)
+many_customers(int nkeys, Compiler *cx)
 {
-	int			n = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
-	float4		rows = compiler_customer_rows(cx);
+	return nkeys > 1000 && nkeys > 0.5 * compiler_customer_rows(cx);
+}
 
-	return n > 1000 && n > 0.5 * rows;
+static int
+compare_results_by_name(const void *a, const void *b)
+{
+	return strcmp(((const SegmentResult *) a)->name, ((const SegmentResult *) b)->name);
 }
 
 /*
@@ -144,15 +404,18 @@ Datum
 segment_apply_batch(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *batch;
 	bool		for_customers = !PG_ARGISNULL(3);
-	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			nkeys = 0;
+	ArrayType  *batch;
+	Datum		values[NPARAMS];
+	bool		nulls[NPARAMS] = {false, false, false, false};
 	List	   *segment_ids = NIL;
 	List	   *predicates = NIL;
 	Compiler   *cx;
 	char	   *evaluation;
-	SPIPlanPtr	plan;
+	int			options = 0;
+	SPIExecuteOptions exec = {0};
+	DiffReceiver receiver = {{0}};
 	int			ret;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -160,11 +423,18 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				errmsg("segments, as_of and cause must not be null"));
 	batch = PG_GETARG_ARRAYTYPE_P(0);
+	if (for_customers)
+	{
+		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(3);
+
+		nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	}
 	InitMaterializedSRF(fcinfo, 0);
 
 	SPI_connect();
 	cx = compile_segments(batch, &segment_ids, &predicates);
-	if (for_customers && many_customers(PG_GETARG_ARRAYTYPE_P(3), cx))
+
+	if (for_customers && many_customers(nkeys, cx))
 	{
 		/*
 		 * For most of the customers, one pass over everything costs less
@@ -173,32 +443,76 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 		 */
 		evaluation = psprintf("SELECT e.cid, e.sid FROM (%s) e WHERE e.cid = ANY ($2)",
 							  compiler_query(cx, segment_ids, predicates, false));
+		options = CURSOR_OPT_PARALLEL_OK;
 	}
 	else
+	{
 		evaluation = compiler_query(cx, segment_ids, predicates, for_customers);
-	plan = prepared_plan(apply_statement(evaluation, for_customers));
+		/*
+		 * A pass over everything may use parallel workers; index lookups for
+		 * a few customers must not, as starting workers costs more than they
+		 * do.
+		 */
+		if (!for_customers)
+			options = CURSOR_OPT_PARALLEL_OK;
+		else if (nkeys <= GENERIC_PLAN_MAX_KEYS)
+			options = CURSOR_OPT_GENERIC_PLAN;
+	}
+
+	/* the batch's segments, by name, as the caller gets them */
+	receiver.nresults = list_length(segment_ids);
+	receiver.results = palloc0(sizeof(SegmentResult) * receiver.nresults);
+	for (int i = 0; i < receiver.nresults; i++)
+	{
+		receiver.results[i].id = list_nth_int(segment_ids, i);
+		receiver.results[i].name = catalog_find_segment_id(compiler_catalog(cx),
+															receiver.results[i].id)->name;
+	}
+
+	receiver.pub.receiveSlot = diff_receive;
+	receiver.pub.rStartup = diff_startup;
+	receiver.pub.rShutdown = diff_shutdown;
+	receiver.pub.rDestroy = diff_destroy;
+	receiver.pub.mydest = DestNone;
+	receiver.change_desc = CreateTemplateTupleDesc(3);
+	TupleDescInitEntry(receiver.change_desc, 1, "sid", INT4OID, -1, 0);
+	TupleDescInitEntry(receiver.change_desc, 2, "cid", TEXTOID, -1, 0);
+	TupleDescInitEntry(receiver.change_desc, 3, "enter", BOOLOID, -1, 0);
+	receiver.changes = tuplestore_begin_heap(true, false, work_mem);
+	receiver.context = CurrentMemoryContext;
 
 	values[0] = PG_GETARG_DATUM(1);
 	values[1] = for_customers ? PG_GETARG_DATUM(3) : (Datum) 0;
-	if (!for_customers)
-		nulls[1] = 'n';
+	nulls[1] = !for_customers;
 	values[2] = PointerGetDatum(batch);
 	values[3] = PG_GETARG_DATUM(2);
-	ret = SPI_execute_plan(plan, values, nulls, false, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "applying segments failed: %s", SPI_result_code_string(ret));
+	exec.params = make_params(values, nulls, NPARAMS, param_types);
+	exec.dest = &receiver.pub;
+	ret = SPI_execute_plan_extended(prepared_plan(difference_statement(evaluation, for_customers),
+												  NPARAMS, param_types, options),
+									&exec);
+	/* SPI says SPI_OK_UTILITY for a SELECT whose rows go to a DestNone receiver */
+	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
+		elog(ERROR, "evaluating segments failed: %s", SPI_result_code_string(ret));
 
-	for (uint64 row = 0; row < SPI_processed; row++)
+	apply_changes(&receiver, values);
+	tuplestore_end(receiver.changes);
+
+	qsort(receiver.results, receiver.nresults, sizeof(SegmentResult), compare_results_by_name);
+	for (int i = 0; i < receiver.nresults; i++)
 	{
+		SegmentResult *res = &receiver.results[i];
 		Datum		out[6];
-		bool		outnulls[6];
+		bool		outnulls[6] = {false, false, false, false, res->first_id == 0, res->first_id == 0};
 
-		CHECK_FOR_INTERRUPTS();
-		for (int col = 0; col < 6; col++)
-			out[col] = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col + 1,
-									 &outnulls[col]);
-		/* the tuplestore copies the values out of SPI's memory */
+		out[0] = CStringGetTextDatum(res->name);
+		out[1] = Int64GetDatum(res->members);
+		out[2] = Int64GetDatum(res->entered);
+		out[3] = Int64GetDatum(res->exited);
+		out[4] = Int64GetDatum(res->first_id);
+		out[5] = Int64GetDatum(res->last_id);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+		notify_changes(res);
 	}
 	SPI_finish();
 	return (Datum) 0;

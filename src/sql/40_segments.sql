@@ -16,7 +16,7 @@ RETURNS TABLE (name text, members bigint, entered bigint, exited bigint, first_i
 AS 'MODULE_PATHNAME', 'segment_apply_batch'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION segment._apply_batch(integer[], timestamptz, text, text[]) IS
-    'Evaluates segments that do not read each other, for all or some customers, and applies entries and exits in one statement.';
+    'Evaluates segments that do not read each other, for all or some customers, applies entries and exits, logs and announces them.';
 
 CREATE FUNCTION segment._evaluation_sql(segment_ids integer[], for_customers boolean)
 RETURNS text
@@ -75,9 +75,11 @@ RETURNS integer[]
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    reached integer[] := segment._with_dependants(ids);  -- once, not per row
 BEGIN
     RETURN ARRAY(SELECT s.id FROM segment.segments s
-                  WHERE s.id = ANY (segment._with_dependants(ids)) AND s.mode = 'incremental'
+                  WHERE s.id = ANY (reached) AND s.mode = 'incremental'
                   ORDER BY s.id);
 END
 $$;
@@ -121,9 +123,6 @@ BEGIN
         started := clock_timestamp();
         FOR r IN SELECT * FROM segment._apply_batch(batch, as_of, cause, customers)
         LOOP
-            IF r.first_id IS NOT NULL THEN
-                PERFORM segment._notify(r.name, r.first_id, r.last_id, r.entered + r.exited);
-            END IF;
             segment := r.name;
             members := r.members;
             entered := r.entered;
@@ -143,35 +142,6 @@ END
 $$;
 COMMENT ON FUNCTION segment._apply(integer[], timestamptz, text, text[]) IS
     'The refresh engine: evaluates segments for all or some customers and applies entries and exits.';
-
-/*
- * Announces one segment's changes from one statement on the channel
- * segment_changes: one notification per change while they are few; past
- * 20, one summary with the id range to read with segment.changes_since(), so
- * a large refresh cannot flood the notification queue.  Delivered at commit.
- */
-CREATE FUNCTION segment._notify(segment text, first_id bigint, last_id bigint, n bigint)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF n <= 20 THEN
-        PERFORM pg_notify('segment_changes',
-                          json_build_object('segment', c.segment, 'customer_id', c.customer_id,
-                                            'kind', c.kind, 'id', c.id)::text)
-           FROM segment.changes c
-          WHERE c.id BETWEEN first_id AND last_id AND c.segment = _notify.segment
-          ORDER BY c.id;
-    ELSE
-        PERFORM pg_notify('segment_changes',
-                          json_build_object('segment', segment, 'changes', n,
-                                            'first_id', first_id, 'last_id', last_id)::text);
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION segment._notify(text, bigint, bigint, bigint) IS
-    'Sends the segment_changes notifications for a batch of changes.';
 
 CREATE FUNCTION segment.refresh(segment_name text DEFAULT NULL, as_of timestamptz DEFAULT now())
 RETURNS TABLE (segment text, members bigint, entered bigint, exited bigint)

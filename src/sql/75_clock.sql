@@ -21,6 +21,7 @@ AS $$
 DECLARE
     clocked integer[];
     scheduled integer[];
+    reached integer[];
     since timestamptz;
     q text;
     customers text[];
@@ -32,8 +33,8 @@ BEGIN
     clocked := ARRAY(SELECT s.id FROM segment.segments s
                       WHERE s.mode = 'incremental' AND s.uses_clock ORDER BY s.id);
     scheduled := ARRAY(SELECT s.id FROM segment.segments s WHERE s.mode = 'scheduled' ORDER BY s.id);
-    PERFORM 1 FROM segment.segments s
-     WHERE s.id = ANY (segment._with_dependants(clocked || scheduled)) ORDER BY s.id FOR UPDATE;
+    reached := segment._with_dependants(clocked || scheduled);
+    PERFORM 1 FROM segment.segments s WHERE s.id = ANY (reached) ORDER BY s.id FOR UPDATE;
 
     -- A failure (say, a tracked column dropped) is recorded on the segments
     -- it stopped, for segment.status, and the rest of the tick goes on.
