@@ -298,46 +298,19 @@ SELECT segment, customer_id, at AS entered_at, exited_at
 COMMENT ON VIEW segment.history IS
     'Every stay in a segment: (segment, customer_id, entered_at, exited_at), exited_at null while it lasts.';
 
-CREATE FUNCTION segment._segment_id(name text)
-RETURNS integer
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    result integer;
-BEGIN
-    SELECT s.id INTO result FROM segment.segments s WHERE s.name = _segment_id.name;
-    IF result IS NULL THEN
-        RAISE EXCEPTION 'segment "%" does not exist', name
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'The defined segments are listed in segment.segments.';
-    END IF;
-    RETURN result;
-END
-$$;
-COMMENT ON FUNCTION segment._segment_id(text) IS 'A segment''s id, or an error naming the unknown segment.';
-
 CREATE FUNCTION segment.is_member(customer anyelement, segment text)
 RETURNS boolean
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT EXISTS (SELECT 1 FROM segment.membership m
-                    WHERE m.segment_id = segment._segment_id(is_member.segment)
-                      AND m.customer_id = customer::text);
-$$;
+AS 'MODULE_PATHNAME', 'segment_is_member'
+LANGUAGE C STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION segment.is_member(anyelement, text) IS
     'Whether a customer (by key, of any key type) is a member of a segment now.';
 
 CREATE FUNCTION segment.segments_of(customer anyelement)
 RETURNS text[]
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT COALESCE(array_agg(s.name ORDER BY s.name), '{}')
-      FROM segment.membership m JOIN segment.segments s ON s.id = m.segment_id
-     WHERE m.customer_id = customer::text;
-$$;
+AS 'MODULE_PATHNAME', 'segment_segments_of'
+LANGUAGE C STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION segment.segments_of(anyelement) IS
     'The segments a customer belongs to now, by name.';
 

@@ -17,7 +17,7 @@ BEGIN
     FOR f IN SELECT p.oid::regprocedure
                FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'segment'::regnamespace
-                AND NOT (p.proname IN ('is_member', 'segments_of', '_segment_id', 'distance_km', 'rfm')
+                AND NOT (p.proname IN ('is_member', 'segments_of', 'distance_km', 'rfm')
                          OR (p.proname ~ '^(rule|rfm)_'
                              AND p.proname NOT IN ('rfm_configure', 'rfm_refresh', 'rfm_rescore')))
     LOOP
