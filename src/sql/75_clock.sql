@@ -23,8 +23,11 @@ DECLARE
     scheduled integer[];
     reached integer[];
     since timestamptz;
-    q text;
+    g record;
     customers text[];
+    everyone integer[] := '{}';     -- segments whose clock effects cannot be narrowed
+    groups jsonb[] := '{}';         -- {ids, customers}: what each group revisits
+    touched text[] := '{}';
     failure text;
 BEGIN
     IF as_of IS NULL THEN
@@ -41,19 +44,39 @@ BEGIN
     IF cardinality(clocked) > 0 THEN
         BEGIN
             SELECT min(s.as_of) INTO since FROM segment.segments s WHERE s.id = ANY (clocked);
-            q := segment._tick_sql(clocked);
-            IF q IS NULL OR since IS NULL THEN
-                RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
-                               FROM segment._apply(segment._maintained_with_dependants(clocked), as_of, 'clock') a;
-            ELSE
-                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', q)
+            FOR g IN SELECT t.q, array_agg(t.id ORDER BY t.id) AS ids
+                       FROM (SELECT c.id, segment._tick_sql(ARRAY[c.id]) AS q FROM unnest(clocked) c(id)) t
+                      GROUP BY t.q
+            LOOP
+                IF g.q IS NULL OR since IS NULL THEN
+                    everyone := everyone || g.ids;
+                    CONTINUE;
+                END IF;
+                -- each group of segments with the same window edges revisits
+                -- only the customers whose rows crossed those edges
+                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', g.q)
                    INTO customers USING as_of, since;
                 IF customers IS NOT NULL THEN
-                    PERFORM segment._take_turns(customers);
-                    RETURN QUERY SELECT a.segment, cardinality(customers)::bigint, a.entered, a.exited
-                                   FROM segment._apply(segment._maintained_with_dependants(clocked), as_of,
-                                                       'clock', customers) a;
+                    groups := groups || jsonb_build_object('ids', g.ids, 'customers', customers);
+                    touched := touched || customers;
                 END IF;
+            END LOOP;
+            IF cardinality(everyone) > 0 THEN
+                RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
+                               FROM segment._apply(segment._maintained_with_dependants(everyone), as_of, 'clock') a;
+            END IF;
+            IF cardinality(touched) > 0 THEN
+                -- turns on every customer at once, in key order, as triggers take them
+                PERFORM segment._take_turns(ARRAY(SELECT DISTINCT t FROM unnest(touched) t));
+                RETURN QUERY
+                    SELECT a.segment, sum(a.revisited)::bigint, sum(a.entered)::bigint, sum(a.exited)::bigint
+                      FROM unnest(groups) j,
+                           LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(j -> 'customers')) AS customers) k,
+                           LATERAL (SELECT x.segment, cardinality(k.customers)::bigint AS revisited, x.entered, x.exited
+                                      FROM segment._apply(segment._maintained_with_dependants(
+                                                              ARRAY(SELECT jsonb_array_elements_text(j -> 'ids')::integer)),
+                                                          as_of, 'clock', k.customers) x) a
+                     GROUP BY a.segment ORDER BY a.segment;
             END IF;
             UPDATE segment.segments s
                SET as_of = tick.as_of, refreshed_at = clock_timestamp(), last_error = NULL, last_error_at = NULL
