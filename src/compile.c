@@ -1208,7 +1208,7 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
 }
 
 char *
-compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
+compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
 {
 	Source	   *c = &cx->cat->src[SRC_CUSTOMERS];
 	StringInfoData buf;
@@ -1221,7 +1221,7 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
 		key_filter = psprintf("$2::%s[]", format_type_be_qualified(get_atttype(c->relid, keyatt)));
 
 	initStringInfo(&buf);
-	appendStringInfoString(&buf, "SELECT c._segment_cid AS cid, s.sid FROM (SELECT c._segment_cid, ARRAY[");
+	appendStringInfoString(&buf, "SELECT c._segment_cid AS cid, ARRAY[");
 	forboth(lc_id, segment_ids, lc_pred, predicates)
 		appendStringInfo(&buf, "%sCASE WHEN %s THEN %d END",
 						 lc_id == list_head(segment_ids) ? "" : ", ",
@@ -1241,8 +1241,15 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
 						 " AND (p.expires_at IS NULL OR p.expires_at > $1)%s"
 						 " GROUP BY p.customer_id) fp ON fp.k = c._segment_cid",
 						 for_customers ? " AND p.customer_id = ANY ($2)" : "");
-	appendStringInfoString(&buf, "\n) c, pg_catalog.unnest(c.sids) AS s(sid) WHERE s.sid IS NOT NULL");
 	return buf.data;
+}
+
+char *
+compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
+{
+	return psprintf("SELECT c.cid, s.sid FROM (%s\n) c, pg_catalog.unnest(c.sids) AS s(sid)"
+					" WHERE s.sid IS NOT NULL",
+					compiler_customer_query(cx, segment_ids, predicates, for_customers));
 }
 
 /*

@@ -42,6 +42,14 @@ extern char *compiler_query(Compiler *cx, List *segment_ids, List *predicates,
 							bool for_customers);
 
 /*
+ * The same, as one row per evaluated customer: (cid text, sids int4[]),
+ * sids holding each segment's id where the customer is a member and NULL
+ * where not, in the order of segment_ids.
+ */
+extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates,
+									 bool for_customers);
+
+/*
  * The customers the clock may have moved in or out of the rules added, as
  * rows of text keys, between $2 (last brought current) and $1 (now); NULL
  * when every customer must be revisited.

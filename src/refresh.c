@@ -86,10 +86,11 @@ typedef struct SegmentResult
 	List	   *payloads;		/* one notification per change, while few */
 } SegmentResult;
 
-/* Receives the difference statement's rows (new sid, old sid, customer). */
+/* Receives the difference statement's rows (sids now, sids stored, customer). */
 typedef struct DiffReceiver
 {
 	DestReceiver pub;
+	MemoryContext row_context;	/* reset for every row */
 	SegmentResult *results;
 	int			nresults;
 	Tuplestorestate *changes;	/* (sid int4, cid text, enter bool) */
@@ -99,15 +100,16 @@ typedef struct DiffReceiver
 
 /*
  * $1 as_of, $2 customer keys (text[]) or NULL for all, $3 the batch's
- * segment ids: every evaluated membership and every stored one, matched.
+ * segment ids: per customer, the segments the evaluation puts them in and
+ * those stored, as int4[] (the first with NULLs where not a member).
  */
 static char *
 difference_statement(const char *evaluation, bool for_customers)
 {
-	return psprintf("SELECT e.sid, m.segment_id, COALESCE(e.cid, m.customer_id)"
-					" FROM (%s) e FULL JOIN (SELECT m.segment_id, m.customer_id"
-					" FROM segment.membership m WHERE %s) m"
-					" ON m.segment_id = e.sid AND m.customer_id = e.cid",
+	return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
+					" FROM (%s) e FULL JOIN (SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
+					" FROM segment.membership m WHERE %s GROUP BY m.customer_id) m"
+					" ON m.customer_id = e.cid",
 					evaluation,
 					/* by key; the segment as a mere filter, since it matches most rows */
 					for_customers ?
@@ -203,27 +205,81 @@ find_result(SegmentResult *results, int n, int32 sid)
 	return NULL;				/* keep the compiler quiet */
 }
 
+/* The segment ids in an int4[] (NULLs skipped) into ids; returns how many. */
+static int
+array_ids(Datum array, int32 *ids, int max)
+{
+	ArrayType  *a = DatumGetArrayTypeP(array);
+	int			nitems = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	bits8	   *nulls = ARR_NULLBITMAP(a);
+	int32	   *data = (int32 *) ARR_DATA_PTR(a);
+	int			n = 0;
+
+	for (int i = 0; i < nitems; i++)
+	{
+		if (nulls && !(nulls[i / 8] & (1 << (i % 8))))
+			continue;
+		if (n == max)
+			elog(ERROR, "more segment ids than the batch has");
+		ids[n++] = *data++;
+	}
+	return n;
+}
+
+static bool
+contains(const int32 *ids, int n, int32 id)
+{
+	for (int i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+static void
+keep_change(DiffReceiver *r, int32 sid, Datum cid, bool enter)
+{
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	values[0] = Int32GetDatum(sid);
+	values[1] = cid;
+	values[2] = BoolGetDatum(enter);
+	tuplestore_putvalues(r->changes, r->change_desc, values, nulls);
+}
+
 static bool
 diff_receive(TupleTableSlot *slot, DestReceiver *self)
 {
 	DiffReceiver *r = (DiffReceiver *) self;
-	bool		now = !slot_attisnull(slot, 1);
-	bool		before = !slot_attisnull(slot, 2);
+	MemoryContext outer = MemoryContextSwitchTo(r->row_context);
+	int32	   *now = palloc(sizeof(int32) * r->nresults);
+	int32	   *before = palloc(sizeof(int32) * r->nresults);
+	int			nnow = 0;
+	int			nbefore = 0;
 	bool		isnull;
-	Datum		sid = slot_getattr(slot, now ? 1 : 2, &isnull);
+	Datum		value;
+	Datum		cid;
 
-	if (now)
-		find_result(r->results, r->nresults, DatumGetInt32(sid))->members++;
-	if (now != before)
+	value = slot_getattr(slot, 1, &isnull);
+	if (!isnull)
+		nnow = array_ids(value, now, r->nresults);
+	value = slot_getattr(slot, 2, &isnull);
+	if (!isnull)
+		nbefore = array_ids(value, before, r->nresults);
+	cid = slot_getattr(slot, 3, &isnull);
+
+	for (int i = 0; i < nnow; i++)
 	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		values[0] = sid;
-		values[1] = slot_getattr(slot, 3, &isnull);
-		values[2] = BoolGetDatum(now);
-		tuplestore_putvalues(r->changes, r->change_desc, values, nulls);
+		find_result(r->results, r->nresults, now[i])->members++;
+		if (!contains(before, nbefore, now[i]))
+			keep_change(r, now[i], cid, true);
 	}
+	for (int i = 0; i < nbefore; i++)
+		if (!contains(now, nnow, before[i]))
+			keep_change(r, before[i], cid, false);
+
+	MemoryContextSwitchTo(outer);
+	MemoryContextReset(r->row_context);
 	return true;
 }
 
@@ -441,13 +497,13 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 		 * than index lookups per customer: aggregate all rows and keep the
 		 * given customers (the array is hashed).
 		 */
-		evaluation = psprintf("SELECT e.cid, e.sid FROM (%s) e WHERE e.cid = ANY ($2)",
-							  compiler_query(cx, segment_ids, predicates, false));
+		evaluation = psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
+							  compiler_customer_query(cx, segment_ids, predicates, false));
 		options = CURSOR_OPT_PARALLEL_OK;
 	}
 	else
 	{
-		evaluation = compiler_query(cx, segment_ids, predicates, for_customers);
+		evaluation = compiler_customer_query(cx, segment_ids, predicates, for_customers);
 		/*
 		 * A pass over everything may use parallel workers; index lookups for
 		 * a few customers must not, as starting workers costs more than they
@@ -480,6 +536,8 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 	TupleDescInitEntry(receiver.change_desc, 3, "enter", BOOLOID, -1, 0);
 	receiver.changes = tuplestore_begin_heap(true, false, work_mem);
 	receiver.context = CurrentMemoryContext;
+	receiver.row_context = AllocSetContextCreate(CurrentMemoryContext, "segment difference row",
+												 ALLOCSET_SMALL_SIZES);
 
 	values[0] = PG_GETARG_DATUM(1);
 	values[1] = for_customers ? PG_GETARG_DATUM(3) : (Datum) 0;

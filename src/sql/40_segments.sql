@@ -98,6 +98,7 @@ CREATE FUNCTION segment._apply(ids integer[], as_of timestamptz, cause text,
 RETURNS TABLE (segment text, members bigint, entered bigint, exited bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more than they save
 AS $$
 DECLARE
     remaining integer[] := ids;

@@ -471,6 +471,7 @@ CREATE FUNCTION segment.rfm_refresh(as_of timestamptz DEFAULT now())
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more than they save
 AS $$
 DECLARE
     cfg segment.rfm_config;
@@ -558,6 +559,7 @@ CREATE FUNCTION segment.rfm_rescore(customers text[], as_of timestamptz DEFAULT 
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more than they save
 AS $$
 DECLARE
     o segment.sources;
