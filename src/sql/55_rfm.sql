@@ -576,7 +576,14 @@ BEGIN
     IF customers IS NULL OR cardinality(customers) = 0 THEN
         RETURN 0;
     END IF;
-    o := segment._rfm_orders();
+    -- the columns were checked by the refresh whose cut points this uses;
+    -- one renamed since fails with PostgreSQL's own error, naming it
+    SELECT * INTO o FROM segment.sources s WHERE s.kind = 'orders';
+    IF o.relation IS NULL THEN
+        RAISE EXCEPTION 'rfm scores need the orders table'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Call segment.track_orders() first.';
+    END IF;
     -- waits for a running refresh, whose cut points are then the ones read
     LOCK TABLE segment.customer_rfm IN ROW EXCLUSIVE MODE;
     SELECT * INTO run FROM segment.rfm_thresholds t ORDER BY t.dimension, t.bin LIMIT 1;
@@ -598,17 +605,18 @@ BEGIN
        INTO keys USING customers;
 
     DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY (keys);
-    EXECUTE format(
-        'INSERT INTO segment.customer_rfm'
-        ' (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
-        ' SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,'
-        '        segment.rfm(%s, %s, %s), now(), $1'
-        '   FROM (%s) v',
-        segment._rfm_score_sql('v.recency_days', '$4', COALESCE(cardinality(r_cuts), 0), run.bins, true),
-        segment._rfm_score_sql('v.frequency', '$5', COALESCE(cardinality(f_cuts), 0), run.bins, false),
-        segment._rfm_score_sql('v.monetary', '$6', COALESCE(cardinality(m_cuts), 0), run.bins, false),
-        segment._rfm_values_sql(o, true))
-    USING as_of, run."window", keys, r_cuts, f_cuts, m_cuts;
+    -- a value's bin is 1 + the cut points below it: what refresh's CASE
+    -- gives, with a statement text that does not depend on the cut points
+    EXECUTE 'INSERT INTO segment.customer_rfm'
+            ' (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
+            ' SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,'
+            '        segment.rfm($7 - (SELECT count(*) FROM unnest($4) c WHERE c < v.recency_days)::integer,'
+            '                    1 + (SELECT count(*) FROM unnest($5) c WHERE c < v.frequency)::integer,'
+            '                    1 + (SELECT count(*) FROM unnest($6) c WHERE c < v.monetary)::integer),'
+            '        now(), $1'
+            '   FROM (' || segment._rfm_values_sql(o, true) || ') v'
+    USING as_of, run."window", keys, COALESCE(r_cuts, '{}'), COALESCE(f_cuts, '{}'), COALESCE(m_cuts, '{}'),
+          run.bins;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
