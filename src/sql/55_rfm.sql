@@ -288,7 +288,7 @@ SELECT pg_catalog.pg_extension_config_dump('segment.customer_rfm', '');
 -- ---------------------------------------------------------------------------
 
 -- The tracked orders, or an error saying how to track them.
-CREATE FUNCTION segment._rfm_orders()
+CREATE FUNCTION segment._rfm_orders(check_columns boolean)
 RETURNS segment.sources
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -302,6 +302,9 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Call segment.track_orders() first.';
     END IF;
+    IF NOT check_columns THEN
+        RETURN o;
+    END IF;
     -- a column renamed or retyped since tracking is named here, not deep
     -- inside the generated query
     PERFORM segment._check_column(o.relation, o.key_column, 'id', 'key');
@@ -311,8 +314,8 @@ BEGIN
     RETURN o;
 END
 $$;
-COMMENT ON FUNCTION segment._rfm_orders() IS
-    'The tracked orders table with its columns checked, or an error if there is none.';
+COMMENT ON FUNCTION segment._rfm_orders(boolean) IS
+    'The tracked orders table, with its columns checked if asked, or an error if there is none.';
 
 -- The query of each customer's recency, frequency and monetary value at $1
 -- over the window $2; with only_listed => true, only for the customers in $3
@@ -485,7 +488,7 @@ BEGIN
         RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     SELECT * INTO cfg FROM segment.rfm_config c ORDER BY c.configured_at DESC LIMIT 1;
-    o := segment._rfm_orders();
+    o := segment._rfm_orders(check_columns => true);
     b := cfg.bins;
     -- one refresh at a time, and no rescoring with the cut points it replaces
     LOCK TABLE segment.customer_rfm IN SHARE ROW EXCLUSIVE MODE;
@@ -578,12 +581,7 @@ BEGIN
     END IF;
     -- the columns were checked by the refresh whose cut points this uses;
     -- one renamed since fails with PostgreSQL's own error, naming it
-    SELECT * INTO o FROM segment.sources s WHERE s.kind = 'orders';
-    IF o.relation IS NULL THEN
-        RAISE EXCEPTION 'rfm scores need the orders table'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Call segment.track_orders() first.';
-    END IF;
+    o := segment._rfm_orders(check_columns => false);
     -- waits for a running refresh, whose cut points are then the ones read
     LOCK TABLE segment.customer_rfm IN ROW EXCLUSIVE MODE;
     SELECT * INTO run FROM segment.rfm_thresholds t ORDER BY t.dimension, t.bin LIMIT 1;
