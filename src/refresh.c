@@ -1,9 +1,10 @@
 /*
  * refresh.c: evaluate one batch of segments and apply the difference.
  *
- * Two statements.  The first only reads: the segments' evaluation (compile.c)
- * FULL JOINed with stored membership, streamed into a receiver here that
- * counts members and keeps the entries and exits in a tuplestore.  Being
+ * Two statements.  The first only reads: per customer, the segments the
+ * evaluation (compile.c) puts them in beside those stored, as two arrays,
+ * streamed into a receiver here that counts members and keeps the entries
+ * and exits in a tuplestore.  Being
  * read-only, it may run in parallel, and when nothing changed nothing is
  * written at all.  The second writes the difference, a chunk at a time:
  * deletes exits, inserts entries and logs both, in one statement.  The
@@ -326,12 +327,11 @@ apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *ent
 		bool		isnull;
 		int64		first = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
 		int64		last = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
-		bool		few;
-		Datum		payloads = SPI_getbinval(tuple, desc, 6, &few);
+		bool		many;			/* no payloads: more changes than are sent one by one */
+		Datum		payloads = SPI_getbinval(tuple, desc, 6, &many);
 		SegmentResult *res = NULL;
 		MemoryContext chunk;
 
-		few = !few;
 		for (int i = 0; i < r->nresults; i++)
 			if (strcmp(r->results[i].name, name) == 0)
 				res = &r->results[i];
@@ -344,7 +344,7 @@ apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *ent
 			res->first_id = first;
 		res->last_id = Max(res->last_id, last);
 		/* kept only while every change so far has its own */
-		if (few && res->entered + res->exited <= NOTIFY_EACH_MAX)
+		if (!many && res->entered + res->exited <= NOTIFY_EACH_MAX)
 		{
 			ArrayIterator it = array_create_iterator(DatumGetArrayTypeP(payloads), 0, NULL);
 			Datum		payload;
