@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 scale=${SCALE:-0.03}
 echo "== generating a demo store at scale $scale and running demo/demo.sql"
-pg_virtualenv -v 15 bash -c "
+# -t: the cluster lives in a temporary directory, so that nothing left in
+# /etc/postgresql (a 15/regress of an earlier run) can stop it
+pg_virtualenv -t -v 15 bash -c "
     psql -X -q -v ON_ERROR_STOP=1 -v scale=$scale -f test/bench/generate.sql &&
     psql -X -v ON_ERROR_STOP=1 -f demo/demo.sql"

@@ -106,6 +106,17 @@ SELECT segment.define('monthly', 'order_months(last 6 months) >= 5', as_of => :'
 INSERT INTO expect VALUES ('monthly', pg_temp.ids($$SELECT customer_id AS id FROM o
   WHERE placed_at > '2026-11-01'::timestamptz - interval '6 months'
   GROUP BY 1 HAVING count(DISTINCT date_trunc('month', placed_at)) >= 5$$));
+-- counted by a month bitmask while the window spans at most 64 months
+-- (5 years: 61), by count(DISTINCT) beyond and without a window
+SELECT segment.define('monthly_5y', 'order_months(last 5 years) >= 3', as_of => :'as_of');
+INSERT INTO expect VALUES ('monthly_5y', pg_temp.ids($$SELECT customer_id AS id FROM o
+  WHERE placed_at > '2026-11-01'::timestamptz - interval '5 years'
+  GROUP BY 1 HAVING count(DISTINCT date_trunc('month', placed_at)) >= 3$$));
+SELECT segment.define('monthly_ever', 'order_months() >= 3', as_of => :'as_of');
+INSERT INTO expect VALUES ('monthly_ever', pg_temp.ids($$SELECT customer_id AS id FROM o
+  GROUP BY 1 HAVING count(DISTINCT date_trunc('month', placed_at)) >= 3$$));
+SELECT segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments WHERE name = 'monthly_5y'), false) LIKE '%bit_or%' AS bitmask,
+       segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments WHERE name = 'monthly_ever'), false) LIKE '%count(DISTINCT%' AS count_distinct;
 -- 12. an order returned in the last 30 days
 SELECT segment.define('returned_recently', 'orders(last 30 days, status = ''returned'') >= 1', as_of => :'as_of');
 INSERT INTO expect VALUES ('returned_recently', pg_temp.ids($$SELECT DISTINCT customer_id AS id FROM o
