@@ -115,7 +115,12 @@ INSERT INTO expect VALUES ('monthly_5y', pg_temp.ids($$SELECT customer_id AS id 
 SELECT segment.define('monthly_ever', 'order_months() >= 3', as_of => :'as_of');
 INSERT INTO expect VALUES ('monthly_ever', pg_temp.ids($$SELECT customer_id AS id FROM o
   GROUP BY 1 HAVING count(DISTINCT date_trunc('month', placed_at)) >= 3$$));
+SELECT segment.define('monthly_dates', 'order_months(between 2026-05-01 and 2026-10-31) >= 3', as_of => :'as_of');
+INSERT INTO expect VALUES ('monthly_dates', pg_temp.ids($$SELECT customer_id AS id FROM o
+  WHERE placed_at >= '2026-05-01' AND placed_at < '2026-11-01'
+  GROUP BY 1 HAVING count(DISTINCT date_trunc('month', placed_at)) >= 3$$));
 SELECT segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments WHERE name = 'monthly_5y'), false) LIKE '%bit_or%' AS bitmask,
+       segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments WHERE name = 'monthly_dates'), false) LIKE '%bit_or%' AS dates_bitmask,
        segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments WHERE name = 'monthly_ever'), false) LIKE '%count(DISTINCT%' AS count_distinct;
 -- 12. an order returned in the last 30 days
 SELECT segment.define('returned_recently', 'orders(last 30 days, status = ''returned'') >= 1', as_of => :'as_of');

@@ -19,8 +19,6 @@
 #include "compile.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
-#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/varlena.h"
@@ -399,6 +397,13 @@ days_since(const char *time_sql)
 	return psprintf("pg_catalog.floor(pg_catalog.date_part('epoch', $1 - %s) / 86400)", time_sql);
 }
 
+/* Year * 12 + month of a date written YYYY-MM-DD. */
+static int64
+month_number(const char *date)
+{
+	return (int64) strtol(pnstrdup(date, 4), NULL, 10) * 12 + strtol(pnstrdup(date + 5, 2), NULL, 10);
+}
+
 /*
  * The most calendar months a verb's window can touch, or -1 for all time.
  * Generous for days and weeks (a month has at least 28 days).
@@ -411,18 +416,11 @@ window_months(const RuleNode *call)
 	foreach(lc, call->args)
 	{
 		const RuleNode *win = lfirst(lc);
-		int			y1, m1, d1, y2, m2, d2;
 
 		if (win->kind != RN_WINDOW)
 			continue;
-		if (win->wkind == WIN_DATES)
-		{
-			j2date(DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(win->str))) +
-				   POSTGRES_EPOCH_JDATE, &y1, &m1, &d1);
-			j2date(DatumGetDateADT(DirectFunctionCall1(date_in, CStringGetDatum(win->field))) +
-				   POSTGRES_EPOCH_JDATE, &y2, &m2, &d2);
-			return (int64) (y2 - y1) * 12 + (m2 - m1) + 1;
-		}
+		if (win->wkind == WIN_DATES)	/* YYYY-MM-DD, checked by the parser */
+			return month_number(win->field) - month_number(win->str) + 1;
 		switch (win->unit)
 		{
 			case UNIT_DAY:
