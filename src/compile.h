@@ -56,16 +56,16 @@ extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *pred
  */
 extern char *compiler_tick_query(Compiler *cx);
 
-/*
- * Loads the catalog and compiles the rules of the segments with the given
- * ids (int4[]), in that order; the caller is connected to SPI.
- */
 /* The catalog the compiler binds names against. */
 extern Catalog *compiler_catalog(Compiler *cx);
 
 /* The planner's estimate of the number of customers (reltuples). */
 extern float4 compiler_customer_rows(Compiler *cx);
 
+/*
+ * Loads the catalog and compiles the rules of the segments with the given
+ * ids (int4[]), in that order; the caller is connected to SPI.
+ */
 extern Compiler *compile_segments(ArrayType *ids, List **segment_ids, List **predicates);
 
 #endif							/* SEGMENT_COMPILE_H */

@@ -28,6 +28,13 @@ DECLARE
     everyone integer[] := '{}';     -- segments whose clock effects cannot be narrowed
     groups jsonb[] := '{}';         -- {ids, customers}: what each group revisits
     touched text[] := '{}';
+    grp jsonb;
+    r record;
+    k integer;
+    names text[] := '{}';           -- what the groups' rows add up to, per segment
+    revisits bigint[] := '{}';
+    entries bigint[] := '{}';
+    exits bigint[] := '{}';
     failure text;
 BEGIN
     IF as_of IS NULL THEN
@@ -68,15 +75,29 @@ BEGIN
             IF cardinality(touched) > 0 THEN
                 -- turns on every customer at once, in key order, as triggers take them
                 PERFORM segment._take_turns(ARRAY(SELECT DISTINCT t FROM unnest(touched) t));
-                RETURN QUERY
-                    SELECT a.segment, sum(a.revisited)::bigint, sum(a.entered)::bigint, sum(a.exited)::bigint
-                      FROM unnest(groups) j,
-                           LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(j -> 'customers')) AS customers) k,
-                           LATERAL (SELECT x.segment, cardinality(k.customers)::bigint AS revisited, x.entered, x.exited
-                                      FROM segment._apply(segment._maintained_with_dependants(
-                                                              ARRAY(SELECT jsonb_array_elements_text(j -> 'ids')::integer)),
-                                                          as_of, 'clock', k.customers) x) a
-                     GROUP BY a.segment ORDER BY a.segment;
+                -- one group after the other, each seeing what the last wrote;
+                -- a dependant reached from two groups is summed into one row
+                FOREACH grp IN ARRAY groups LOOP
+                    customers := ARRAY(SELECT jsonb_array_elements_text(grp -> 'customers'));
+                    FOR r IN SELECT a.* FROM segment._apply(
+                                 segment._maintained_with_dependants(
+                                     ARRAY(SELECT (jsonb_array_elements_text(grp -> 'ids'))::integer)),
+                                 as_of, 'clock', customers) a
+                    LOOP
+                        k := array_position(names, r.segment);
+                        IF k IS NULL THEN
+                            names := names || r.segment;
+                            revisits := revisits || cardinality(customers)::bigint;
+                            entries := entries || r.entered;
+                            exits := exits || r.exited;
+                        ELSE
+                            revisits[k] := revisits[k] + cardinality(customers);
+                            entries[k] := entries[k] + r.entered;
+                            exits[k] := exits[k] + r.exited;
+                        END IF;
+                    END LOOP;
+                END LOOP;
+                RETURN QUERY SELECT * FROM unnest(names, revisits, entries, exits) ORDER BY 1;
             END IF;
             UPDATE segment.segments s
                SET as_of = tick.as_of, refreshed_at = clock_timestamp(), last_error = NULL, last_error_at = NULL
