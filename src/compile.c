@@ -73,6 +73,10 @@ struct Compiler
 	bool		unfiltered[FS_COUNT];
 	bool		need_points;
 	bool		need_rfm;
+	/* what in_segment(), tagged() and in_group() look up, joined as fm, ft, fg */
+	List	   *member_of;		/* segment ids */
+	List	   *tags;
+	List	   *groups;
 	/* what the clock can change, for segment.tick() */
 	List	   *edges[FS_COUNT];	/* intervals (SQL) at which windows end */
 	List	   *age_columns;	/* customer date columns read by age() */
@@ -724,11 +728,30 @@ find_segment_or_error(Compiler *cx, const RuleNode *arg)
 	return seg;
 }
 
+/*
+ * in_segment(), tagged() and in_group() read one column each of a join that
+ * groups the looked-up rows by customer: a full refresh then reads each
+ * table once, where a lookup per customer and rule cost a million index
+ * probes at scale 1; for a few customers the join reads them by index.
+ */
 static char *
-membership_sql(int32 segment_id)
+membership_sql(Compiler *cx, int32 segment_id)
 {
-	return psprintf("EXISTS (SELECT 1 FROM segment.membership m"
-					" WHERE m.segment_id = %d AND m.customer_id = c._segment_cid)", segment_id);
+	cx->member_of = list_append_unique_int(cx->member_of, segment_id);
+	return psprintf("COALESCE(fm.s%d, false)", segment_id);
+}
+
+/* The column of fg or ft that holds a group or tag, numbered by first use. */
+static int
+name_column(List **names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, *names)
+		if (strcmp(lfirst(lc), name) == 0)
+			return foreach_current_index(lc);
+	*names = lappend(*names, pstrdup(name));
+	return list_length(*names) - 1;
 }
 
 static Operand
@@ -742,7 +765,7 @@ compile_membership_verb(Compiler *cx, const RuleNode *node)
 		SegmentEntry *seg = find_segment_or_error(cx, arg);
 
 		cx->deps->segments = lappend(cx->deps->segments, seg->name);
-		r.sql = membership_sql(seg->id);
+		r.sql = membership_sql(cx, seg->id);
 	}
 	else if (strcmp(node->str, "in_group") == 0)
 	{
@@ -758,9 +781,7 @@ compile_membership_verb(Compiler *cx, const RuleNode *node)
 					   : psprintf("Create it with segment.create_group(%s).",
 								  quote_literal_cstr(arg->str)));
 		cx->deps->groups = lappend(cx->deps->groups, arg->str);
-		r.sql = psprintf("EXISTS (SELECT 1 FROM segment.group_members g"
-						 " WHERE g.group_name = %s AND g.customer_id = c._segment_cid)",
-						 quote_literal_cstr(arg->str));
+		r.sql = psprintf("COALESCE(fg.g%d, false)", name_column(&cx->groups, arg->str));
 	}
 	else
 	{
@@ -769,9 +790,7 @@ compile_membership_verb(Compiler *cx, const RuleNode *node)
 		ListCell   *lc;
 
 		initStringInfo(&buf);
-		appendStringInfo(&buf, "(EXISTS (SELECT 1 FROM segment.tags t"
-						 " WHERE t.tag = %s AND t.customer_id = c._segment_cid)",
-						 quote_literal_cstr(arg->str));
+		appendStringInfo(&buf, "(COALESCE(ft.t%d, false)", name_column(&cx->tags, arg->str));
 		foreach(lc, cx->cat->segments)
 		{
 			SegmentEntry *seg = lfirst(lc);
@@ -782,7 +801,7 @@ compile_membership_verb(Compiler *cx, const RuleNode *node)
 				bind_error(cx, arg->location, ERRCODE_INVALID_RECURSION,
 						   psprintf("segment \"%s\" keeps tag \"%s\" on its members, so its rule cannot test it",
 									seg->name, arg->str), NULL);
-			appendStringInfo(&buf, " OR %s", membership_sql(seg->id));
+			appendStringInfo(&buf, " OR %s", membership_sql(cx, seg->id));
 		}
 		appendStringInfoChar(&buf, ')');
 		cx->deps->tags = lappend(cx->deps->tags, arg->str);
@@ -1205,6 +1224,36 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
 					 feature_alias[fs], quote_identifier(c->key));
 }
 
+/*
+ * A LEFT JOIN of one of segment's own lookup tables, one boolean column per
+ * value looked up (column `prefix`N): the customers with a row whose
+ * `column` is that value.  Segment ids are named by id, tags and groups by
+ * their place in the list.
+ */
+static void
+append_lookup_join(StringInfo buf, const char *table, const char *column, List *values,
+				   bool ints, char prefix, const char *alias, bool for_customers)
+{
+	StringInfoData in;
+	ListCell   *lc;
+
+	if (values == NIL)
+		return;
+	initStringInfo(&in);
+	appendStringInfo(buf, "\n  LEFT JOIN (SELECT x.customer_id AS k");
+	foreach(lc, values)
+	{
+		const char *value = ints ? psprintf("%d", lfirst_int(lc)) : quote_literal_cstr(lfirst(lc));
+
+		appendStringInfo(buf, ", pg_catalog.bool_or(x.%s = %s) AS %c%d", column, value, prefix,
+						 ints ? lfirst_int(lc) : foreach_current_index(lc));
+		appendStringInfo(&in, "%s%s", lc == list_head(values) ? "" : ", ", value);
+	}
+	appendStringInfo(buf, " FROM %s x WHERE x.%s IN (%s)%s GROUP BY x.customer_id) %s"
+					 " ON %s.k = c._segment_cid", table, column, in.data,
+					 for_customers ? " AND x.customer_id = ANY ($2)" : "", alias, alias);
+}
+
 char *
 compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
 {
@@ -1231,6 +1280,11 @@ compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, bool 
 	appendStringInfoString(&buf, ") c");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 		append_feature_join(cx, &buf, fs, key_filter);
+	append_lookup_join(&buf, "segment.membership", "segment_id", cx->member_of, true, 's', "fm",
+					   for_customers);
+	append_lookup_join(&buf, "segment.tags", "tag", cx->tags, false, 't', "ft", for_customers);
+	append_lookup_join(&buf, "segment.group_members", "group_name", cx->groups, false, 'g', "fg",
+					   for_customers);
 	if (cx->need_rfm)
 		appendStringInfoString(&buf, "\n  LEFT JOIN segment.rfm_scores fr ON fr.customer_id = c._segment_cid");
 	if (cx->need_points)
