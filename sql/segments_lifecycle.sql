@@ -61,6 +61,9 @@ SELECT segment.drop_segment('tag_keeper');
 SELECT segment.drop_segment('loyal_vips');
 SELECT segment.drop_segment('tag_keeper');
 SELECT segment.drop_segment('staff');
+-- a dropped segment's membership rows go with it (membership has no foreign key)
+SELECT count(*) AS orphans FROM segment.membership m
+ WHERE NOT EXISTS (SELECT 1 FROM segment.segments s WHERE s.id = m.segment_id);
 
 -- A define that fails leaves the previous definition and membership as they were.
 CREATE TEMP TABLE before AS SELECT * FROM segment.membership;

@@ -272,9 +272,10 @@ BEGIN
                   DETAIL = format('Segments that read it: %s.', readers),
                   HINT = 'Drop or redefine those first.';
     END IF;
+    WITH gone AS (DELETE FROM segment.membership m WHERE m.segment_id = seg_id RETURNING m.customer_id)
     INSERT INTO segment.changes (segment, customer_id, kind, at, cause)
-    SELECT drop_segment.name, m.customer_id, 'exit', now(), 'definition'
-      FROM segment.membership m WHERE m.segment_id = seg_id;
+    SELECT drop_segment.name, g.customer_id, 'exit', now(), 'definition'
+      FROM gone g ORDER BY g.customer_id;
     DELETE FROM segment.segments WHERE id = seg_id;
 END
 $$;
