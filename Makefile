@@ -28,5 +28,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (without --enable-depend): a changed
+# struct must rebuild every object that sees it.
+$(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/rule/*.h)
+
 $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
 	cat $(INSTALL_PARTS) > $@

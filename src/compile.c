@@ -75,6 +75,9 @@ struct Compiler
 	bool		need_rfm;
 	/* what in_segment(), tagged() and in_group() look up, joined as fm, ft, fg */
 	List	   *member_of;		/* segment ids */
+	/* segments of this evaluation, read as their predicates instead */
+	List	   *inline_ids;
+	List	   *inline_sql;
 	List	   *tags;
 	List	   *groups;
 	/* what the clock can change, for segment.tick() */
@@ -732,11 +735,20 @@ find_segment_or_error(Compiler *cx, const RuleNode *arg)
  * in_segment(), tagged() and in_group() read one column each of a join that
  * groups the looked-up rows by customer: a full refresh then reads each
  * table once, where a lookup per customer and rule cost a million index
- * probes at scale 1; for a few customers the join reads them by index.
+ * probes at scale 1; for a few customers the join reads them by index.  A
+ * segment evaluated in the same pass is read as its predicate instead: what
+ * it is about to store, a member being a customer for whom it is true (not
+ * null: NOT in_segment('x') is true for a customer x knows nothing about).
  */
 static char *
 membership_sql(Compiler *cx, int32 segment_id)
 {
+	ListCell   *id;
+	ListCell   *sql;
+
+	forboth(id, cx->inline_ids, sql, cx->inline_sql)
+		if (lfirst_int(id) == segment_id)
+			return psprintf("((%s) IS TRUE)", (char *) lfirst(sql));
 	cx->member_of = list_append_unique_int(cx->member_of, segment_id);
 	return psprintf("COALESCE(fm.s%d, false)", segment_id);
 }
@@ -1165,9 +1177,62 @@ compiler_add_rule(Compiler *cx, const char *segment_name, const char *rule_text,
 	return compile_predicate(cx, tree, SCOPE_CUSTOMER);
 }
 
-/* A LEFT JOIN of one feature source's aggregates, grouped by customer. */
+/*
+ * A predicate longer than this is not copied into the segments that read
+ * it: in a diamond of segments reading segments, copies would double at
+ * every level.  Its readers are evaluated after it instead.
+ */
+#define INLINE_MAX 16384
+
+Compiler *
+compile_batch(Catalog *cat, List *ordered_ids, bool all, List **segment_ids, List **predicates)
+{
+	Compiler   *cx = compiler_create(cat);
+	ListCell   *lc;
+
+	*segment_ids = NIL;
+	*predicates = NIL;
+	foreach(lc, ordered_ids)
+	{
+		SegmentEntry *seg = catalog_find_segment_id(cat, lfirst_int(lc));
+		RuleDeps	deps = {0};
+		ListCell   *r;
+		bool		waits = false;
+		char	   *predicate;
+
+		if (seg == NULL)
+			ereport(ERROR,
+					errcode(ERRCODE_UNDEFINED_OBJECT),
+					errmsg("segment with id %d does not exist", lfirst_int(lc)));
+		foreach(r, seg->reads)
+			waits |= list_member_int(ordered_ids, lfirst_int(r)) &&
+				!list_member_int(cx->inline_ids, lfirst_int(r));
+		if (waits && !all)
+			continue;
+		predicate = compiler_add_rule(cx, seg->name, seg->rule, &deps);
+		*segment_ids = lappend_int(*segment_ids, seg->id);
+		*predicates = lappend(*predicates, predicate);
+		if (strlen(predicate) <= INLINE_MAX)
+		{
+			cx->inline_ids = lappend_int(cx->inline_ids, seg->id);
+			cx->inline_sql = lappend(cx->inline_sql, predicate);
+		}
+	}
+	return cx;
+}
+
+/*
+ * A LEFT JOIN of one feature source's aggregates per customer.  For all
+ * customers, one grouped pass over the table; when every aggregate has a
+ * filter, only rows meeting one of them are grouped.  For listed customers,
+ * the same with the customer keys as a filter too.  For each customer
+ * (ROWS_EACH), a LATERAL aggregate over that customer's rows, read by its
+ * key: the window conditions are left to the FILTERs, or a generic plan may
+ * combine a time index with the key and read every recent row.
+ */
 static void
-append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *key_filter)
+append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, CustomerRows rows,
+					const char *key_type)
 {
 	Catalog    *cat = cx->cat;
 	Source	   *o = &cat->src[SRC_ORDERS];
@@ -1190,7 +1255,7 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
 		time_col = psprintf("o.%s", quote_identifier(o->time));
 	}
 
-	appendStringInfo(buf, "\n  LEFT JOIN (SELECT %s AS k", cust);
+	appendStringInfo(buf, "\n  LEFT JOIN %s(SELECT %s AS k", rows == ROWS_EACH ? "LATERAL " : "", cust);
 	foreach(lc, cx->features[fs])
 		appendStringInfo(buf, ", %s AS f%d", (char *) lfirst(lc), n++);
 	if (fs == FS_ORDERS)
@@ -1209,19 +1274,40 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
 	else
 		appendStringInfo(buf, " FROM %s ev", cat->src[SRC_EVENTS].qualname);
 	appendStringInfo(buf, " WHERE %s <= $1", time_col);
-	/* rows no aggregate counts would only add work to the grouping */
-	if (!cx->unfiltered[fs])
+	if (rows == ROWS_EACH)
+		appendStringInfo(buf, " AND %s = c.%s", cust, quote_identifier(c->key));
+	else
 	{
-		appendStringInfoString(buf, " AND (");
-		foreach(lc, cx->row_filters[fs])
-			appendStringInfo(buf, "%s(%s)", lc == list_head(cx->row_filters[fs]) ? "" : " OR ",
-							 (char *) lfirst(lc));
-		appendStringInfoChar(buf, ')');
+		/* rows no aggregate counts would only add work to the grouping */
+		if (!cx->unfiltered[fs])
+		{
+			appendStringInfoString(buf, " AND (");
+			foreach(lc, cx->row_filters[fs])
+				appendStringInfo(buf, "%s(%s)", lc == list_head(cx->row_filters[fs]) ? "" : " OR ",
+								 (char *) lfirst(lc));
+			appendStringInfoChar(buf, ')');
+		}
+		if (rows == ROWS_LISTED)
+			appendStringInfo(buf, " AND %s = ANY ($2::%s[])", cust, key_type);
 	}
-	if (key_filter)
-		appendStringInfo(buf, " AND %s = ANY (%s)", cust, key_filter);
 	appendStringInfo(buf, " GROUP BY %s) %s ON %s.k = c.%s", cust, feature_alias[fs],
 					 feature_alias[fs], quote_identifier(c->key));
+}
+
+/* How a lookup of segment's own tables is narrowed to the customers at hand. */
+static const char *
+lookup_filter(CustomerRows rows, const char *column)
+{
+	switch (rows)
+	{
+		case ROWS_ALL:
+			return "";
+		case ROWS_LISTED:
+			return psprintf(" AND %s = ANY ($2)", column);
+		case ROWS_EACH:
+			return psprintf(" AND %s = c._segment_cid", column);
+	}
+	return "";
 }
 
 /*
@@ -1232,7 +1318,7 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, const char *
  */
 static void
 append_lookup_join(StringInfo buf, const char *table, const char *column, List *values,
-				   bool ints, char prefix, const char *alias, bool for_customers)
+				   bool ints, char prefix, const char *alias, CustomerRows rows)
 {
 	StringInfoData in;
 	ListCell   *lc;
@@ -1240,7 +1326,8 @@ append_lookup_join(StringInfo buf, const char *table, const char *column, List *
 	if (values == NIL)
 		return;
 	initStringInfo(&in);
-	appendStringInfo(buf, "\n  LEFT JOIN (SELECT x.customer_id AS k");
+	appendStringInfo(buf, "\n  LEFT JOIN %s(SELECT x.customer_id AS k",
+					 rows == ROWS_EACH ? "LATERAL " : "");
 	foreach(lc, values)
 	{
 		const char *value = ints ? psprintf("%d", lfirst_int(lc)) : quote_literal_cstr(lfirst(lc));
@@ -1251,21 +1338,17 @@ append_lookup_join(StringInfo buf, const char *table, const char *column, List *
 	}
 	appendStringInfo(buf, " FROM %s x WHERE x.%s IN (%s)%s GROUP BY x.customer_id) %s"
 					 " ON %s.k = c._segment_cid", table, column, in.data,
-					 for_customers ? " AND x.customer_id = ANY ($2)" : "", alias, alias);
+					 lookup_filter(rows, "x.customer_id"), alias, alias);
 }
 
 char *
-compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
+compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, CustomerRows rows)
 {
 	Source	   *c = &cx->cat->src[SRC_CUSTOMERS];
 	StringInfoData buf;
-	char	   *key_filter = NULL;
 	ListCell   *lc_id,
 			   *lc_pred;
-	AttrNumber	keyatt = get_attnum(c->relid, c->key);
-
-	if (for_customers)
-		key_filter = psprintf("$2::%s[]", format_type_be_qualified(get_atttype(c->relid, keyatt)));
+	char	   *key_type = format_type_be_qualified(get_atttype(c->relid, get_attnum(c->relid, c->key)));
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT c._segment_cid AS cid, ARRAY[");
@@ -1275,33 +1358,35 @@ compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, bool 
 						 (char *) lfirst(lc_pred), lfirst_int(lc_id));
 	appendStringInfo(&buf, "]::pg_catalog.int4[] AS sids\n FROM (SELECT c.*, (c.%s)::pg_catalog.text AS _segment_cid FROM %s c",
 					 quote_identifier(c->key), c->qualname);
-	if (key_filter)
-		appendStringInfo(&buf, " WHERE c.%s = ANY (%s)", quote_identifier(c->key), key_filter);
+	if (rows == ROWS_LISTED)
+		appendStringInfo(&buf, " WHERE c.%s = ANY ($2::%s[])", quote_identifier(c->key), key_type);
+	else if (rows == ROWS_EACH)
+		appendStringInfo(&buf, " WHERE c.%s = (k.cid)::%s", quote_identifier(c->key), key_type);
 	appendStringInfoString(&buf, ") c");
 	for (int fs = 0; fs < FS_COUNT; fs++)
-		append_feature_join(cx, &buf, fs, key_filter);
-	append_lookup_join(&buf, "segment.membership", "segment_id", cx->member_of, true, 's', "fm",
-					   for_customers);
-	append_lookup_join(&buf, "segment.tags", "tag", cx->tags, false, 't', "ft", for_customers);
-	append_lookup_join(&buf, "segment.group_members", "group_name", cx->groups, false, 'g', "fg",
-					   for_customers);
+		append_feature_join(cx, &buf, fs, rows, key_type);
+	append_lookup_join(&buf, "segment.membership", "segment_id", cx->member_of, true, 's', "fm", rows);
+	append_lookup_join(&buf, "segment.tags", "tag", cx->tags, false, 't', "ft", rows);
+	append_lookup_join(&buf, "segment.group_members", "group_name", cx->groups, false, 'g', "fg", rows);
 	if (cx->need_rfm)
 		appendStringInfoString(&buf, "\n  LEFT JOIN segment.rfm_scores fr ON fr.customer_id = c._segment_cid");
 	if (cx->need_points)
-		appendStringInfo(&buf, "\n  LEFT JOIN (SELECT p.customer_id AS k, sum(p.points) AS score"
+		appendStringInfo(&buf, "\n  LEFT JOIN %s(SELECT p.customer_id AS k, sum(p.points) AS score"
 						 " FROM segment.points p WHERE p.at <= $1"
 						 " AND (p.expires_at IS NULL OR p.expires_at > $1)%s"
 						 " GROUP BY p.customer_id) fp ON fp.k = c._segment_cid",
-						 for_customers ? " AND p.customer_id = ANY ($2)" : "");
+						 rows == ROWS_EACH ? "LATERAL " : "", lookup_filter(rows, "p.customer_id"));
 	return buf.data;
 }
 
 char *
 compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_customers)
 {
+	CustomerRows rows = for_customers ? ROWS_LISTED : ROWS_ALL;
+
 	return psprintf("SELECT c.cid, s.sid FROM (%s\n) c, pg_catalog.unnest(c.sids) AS s(sid)"
 					" WHERE s.sid IS NOT NULL",
-					compiler_customer_query(cx, segment_ids, predicates, for_customers));
+					compiler_customer_query(cx, segment_ids, predicates, rows));
 }
 
 /*
@@ -1354,21 +1439,4 @@ compiler_tick_query(Compiler *cx)
 							   " WHERE (p.at > LEAST($1, $2) AND p.at <= GREATEST($1, $2))"
 							   " OR (p.expires_at > LEAST($1, $2) AND p.expires_at <= GREATEST($1, $2))");
 	return buf.data;
-}
-
-Catalog *
-compiler_catalog(Compiler *cx)
-{
-	return cx->cat;
-}
-
-/* The planner's estimate of the number of customers. */
-float4
-compiler_customer_rows(Compiler *cx)
-{
-	Relation	rel = table_open(cx->cat->src[SRC_CUSTOMERS].relid, AccessShareLock);
-	float4		rows = rel->rd_rel->reltuples;
-
-	table_close(rel, AccessShareLock);
-	return rows;
 }

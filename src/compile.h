@@ -41,13 +41,21 @@ extern char *compiler_add_rule(Compiler *cx, const char *segment_name,
 extern char *compiler_query(Compiler *cx, List *segment_ids, List *predicates,
 							bool for_customers);
 
+/* Which customers an evaluation is for. */
+typedef enum CustomerRows
+{
+	ROWS_ALL,					/* everyone */
+	ROWS_LISTED,				/* those in $2, a text[] of keys */
+	ROWS_EACH					/* the one whose key is k.cid, for a LATERAL join */
+} CustomerRows;
+
 /*
  * The same, as one row per evaluated customer: (cid text, sids int4[]),
  * sids holding each segment's id where the customer is a member and NULL
  * where not, in the order of segment_ids.
  */
 extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates,
-									 bool for_customers);
+									 CustomerRows rows);
 
 /*
  * The customers the clock may have moved in or out of the rules added, as
@@ -56,16 +64,14 @@ extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *pred
  */
 extern char *compiler_tick_query(Compiler *cx);
 
-/* The catalog the compiler binds names against. */
-extern Catalog *compiler_catalog(Compiler *cx);
-
-/* The planner's estimate of the number of customers (reltuples). */
-extern float4 compiler_customer_rows(Compiler *cx);
-
 /*
- * Loads the catalog and compiles the rules of the segments with the given
- * ids (int4[]), in that order; the caller is connected to SPI.
+ * Compiles, in one evaluation, as many of the segments ordered_ids (in
+ * dependency order) as can be: a segment that reads another of the same
+ * evaluation reads its predicate inline, and one that would have to read
+ * stored membership of a segment still to be evaluated is left for a later
+ * evaluation, unless `all`.  Fills the ids compiled and their predicates.
  */
-extern Compiler *compile_segments(ArrayType *ids, List **segment_ids, List **predicates);
+extern Compiler *compile_batch(Catalog *cat, List *ordered_ids, bool all,
+							   List **segment_ids, List **predicates);
 
 #endif							/* SEGMENT_COMPILE_H */

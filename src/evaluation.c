@@ -9,6 +9,7 @@
 
 #include "catalog/pg_type.h"
 #include "compile.h"
+#include "refresh.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
@@ -64,7 +65,7 @@ segment_rule_deps(PG_FUNCTION_ARGS)
 	bool		first = true;
 
 	SPI_connect();
-	compiler_add_rule(compiler_create(catalog_load()), name, rule, &deps);
+	compiler_add_rule(compiler_create(catalog_current(true)), name, rule, &deps);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"sources\": [");
@@ -89,35 +90,18 @@ segment_rule_deps(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
 }
 
-/* Compiles the rules of the given segments, in the order given. */
-Compiler *
-compile_segments(ArrayType *ids, List **segment_ids, List **predicates)
+/* The given segments compiled into one evaluation, in dependency order. */
+static Compiler *
+compile_all(ArrayType *ids, List **segment_ids, List **predicates)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	Catalog    *cat = catalog_load();
-	Compiler   *cx = compiler_create(cat);
+	Catalog    *cat = catalog_current(true);
+	List	   *asked = int_array_to_list(ids);
 
-	deconstruct_array(ids, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &nelems);
-	if (nelems == 0)
+	if (asked == NIL)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("no segments to evaluate"));
-	for (int i = 0; i < nelems; i++)
-	{
-		SegmentEntry *seg;
-		RuleDeps	deps = {0};
-
-		if (nulls[i] || (seg = catalog_find_segment_id(cat, DatumGetInt32(elems[i]))) == NULL)
-			ereport(ERROR,
-					errcode(ERRCODE_UNDEFINED_OBJECT),
-					errmsg("segment with id %d does not exist",
-						   nulls[i] ? 0 : DatumGetInt32(elems[i])));
-		*segment_ids = lappend_int(*segment_ids, seg->id);
-		*predicates = lappend(*predicates, compiler_add_rule(cx, seg->name, seg->rule, &deps));
-	}
-	return cx;
+	return compile_batch(cat, catalog_dependency_order(cat, asked), true, segment_ids, predicates);
 }
 
 /*
@@ -136,7 +120,7 @@ segment_evaluation_sql(PG_FUNCTION_ARGS)
 	char	   *sql;
 
 	SPI_connect();
-	cx = compile_segments(ids, &segment_ids, &predicates);
+	cx = compile_all(ids, &segment_ids, &predicates);
 	sql = MemoryContextStrdup(caller, compiler_query(cx, segment_ids, predicates, for_customers));
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(sql));
@@ -157,7 +141,7 @@ segment_tick_sql(PG_FUNCTION_ARGS)
 	char	   *sql;
 
 	SPI_connect();
-	sql = compiler_tick_query(compile_segments(ids, &segment_ids, &predicates));
+	sql = compiler_tick_query(compile_all(ids, &segment_ids, &predicates));
 	if (sql)
 		sql = MemoryContextStrdup(caller, sql);
 	SPI_finish();

@@ -11,6 +11,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "kept.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -34,25 +35,6 @@ customer_key_text(FunctionCallInfo fcinfo, int argno)
 	return CStringGetTextDatum(OidOutputFunctionCall(output, PG_GETARG_DATUM(argno)));
 }
 
-/* Runs a kept plan, preparing it the first time; the caller is connected. */
-static void
-run_lookup(SPIPlanPtr *plan, const char *sql, int nargs, Oid *types, Datum *values)
-{
-	int			ret;
-
-	if (*plan == NULL)
-	{
-		SPIPlanPtr	fresh = SPI_prepare(sql, nargs, types);
-
-		if (fresh == NULL || SPI_keepplan(fresh) != 0)
-			elog(ERROR, "preparing \"%s\" failed: %s", sql, SPI_result_code_string(SPI_result));
-		*plan = fresh;
-	}
-	ret = SPI_execute_plan(*plan, values, NULL, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "\"%s\" failed: %s", sql, SPI_result_code_string(ret));
-}
-
 /*
  * segment.is_member(customer anyelement, segment text) returns boolean;
  * an unknown segment is an error, as elsewhere.
@@ -69,11 +51,11 @@ segment_is_member(PG_FUNCTION_ARGS)
 	values[0] = customer_key_text(fcinfo, 0);
 	values[1] = PG_GETARG_DATUM(1);
 	SPI_connect();
-	run_lookup(&plan,
-			   "SELECT EXISTS (SELECT 1 FROM segment.membership m"
-			   " WHERE m.customer_id = $1 AND m.segment_id = s.id)"
-			   " FROM segment.segments s WHERE s.name = $2",
-			   2, types, values);
+	kept_run(&plan,
+			 "SELECT EXISTS (SELECT 1 FROM segment.membership m"
+			 " WHERE m.customer_id = $1 AND m.segment_id = s.id)"
+			 " FROM segment.segments s WHERE s.name = $2",
+			 2, types, values, NULL, true, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -104,10 +86,10 @@ segment_segments_of(PG_FUNCTION_ARGS)
 	 * ms, 0.020 ms this way).  A name is null only for a row whose segment
 	 * is being dropped; it is skipped.
 	 */
-	run_lookup(&plan,
-			   "SELECT (SELECT s.name FROM segment.segments s WHERE s.id = m.segment_id) AS name"
-			   " FROM segment.membership m WHERE m.customer_id = $1 ORDER BY 1",
-			   1, types, values);
+	kept_run(&plan,
+			 "SELECT (SELECT s.name FROM segment.segments s WHERE s.id = m.segment_id) AS name"
+			 " FROM segment.membership m WHERE m.customer_id = $1 ORDER BY 1",
+			 1, types, values, NULL, true, SPI_OK_SELECT);
 	names = MemoryContextAlloc(caller, sizeof(Datum) * Max(SPI_processed, 1));
 	n = 0;
 	for (uint64 i = 0; i < SPI_processed; i++)

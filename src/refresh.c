@@ -1,43 +1,50 @@
 /*
- * refresh.c: evaluate one batch of segments and apply the difference.
+ * refresh.c: the refresh engine (refresh.h).
  *
- * Two statements.  The first only reads: per customer, the segments the
- * evaluation (compile.c) puts them in beside those stored, as two arrays,
- * streamed into a receiver here that counts members and keeps the entries
- * and exits in a tuplestore.  Being
- * read-only, it may run in parallel, and when nothing changed nothing is
- * written at all.  The second writes the difference, a chunk at a time:
+ * The segments asked for are evaluated in as few passes as their
+ * dependencies allow (compile_batch(): a segment read by another of the same
+ * pass is read as its predicate).  Each pass is two statements.  The first
+ * only reads: per customer, the segments the evaluation (compile.c) puts
+ * them in beside those stored, as two arrays, streamed into a receiver here
+ * that counts members and keeps the entries and exits in a tuplestore.
+ * Being read-only, it may run in parallel, and when nothing changed nothing
+ * is written at all.  The second writes the difference, a chunk at a time:
  * deletes exits, inserts entries and logs both, in one statement.  The
  * changes are then announced on the channel segment_changes.
  *
- * Triggers run this for a few customers at a time, so plans are prepared
- * once per backend and kept: planning the evaluation costs more than running
- * it for one customer.
+ * Triggers run this for a few customers at a time, so the compiled passes
+ * and their plans are kept per backend until the catalog changes: planning
+ * the evaluation costs more than running it for one customer.
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
-#include "common/hashfn.h"
 #include "compile.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "kept.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "refresh.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #if PG_VERSION_NUM < 150000
 #error "segment needs PostgreSQL 15 or later"
 #endif
 
-PG_FUNCTION_INFO_V1(segment_apply_batch);
+PG_FUNCTION_INFO_V1(segment_apply);
+PG_FUNCTION_INFO_V1(segment_with_dependants);
 
 /*
  * Up to this many customers, the evaluation's plan is generic: planned once,
@@ -55,20 +62,6 @@ PG_FUNCTION_INFO_V1(segment_apply_batch);
  * flood the notification queue.
  */
 #define NOTIFY_EACH_MAX 20
-
-/* Prepared statements kept for this backend, by their text and options. */
-#define PLAN_CACHE_SIZE 32
-
-typedef struct KeptPlan
-{
-	uint32		hash;
-	int			options;
-	char	   *sql;			/* in TopMemoryContext */
-	SPIPlanPtr	plan;
-} KeptPlan;
-
-static KeptPlan plan_cache[PLAN_CACHE_SIZE];
-static int	plan_cache_used = 0;
 
 /* The parameters of every statement here, in this order. */
 #define NPARAMS 4
@@ -99,23 +92,60 @@ typedef struct DiffReceiver
 	MemoryContext context;		/* where results live */
 } DiffReceiver;
 
+/* How a pass is evaluated, by how many customers it is for. */
+typedef enum EvalMode
+{
+	EVAL_ALL,					/* everyone: one pass, maybe in parallel */
+	EVAL_FEW,					/* a few: a generic plan of index lookups */
+	EVAL_SOME,					/* more: planned for the keys given */
+	EVAL_MANY,					/* most: everyone, keeping the keys given */
+	EVAL_MODES
+} EvalMode;
+
+static const int eval_options[EVAL_MODES] = {
+	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, 0, CURSOR_OPT_PARALLEL_OK
+};
+
 /*
- * $1 as_of, $2 customer keys (text[]) or NULL for all, $3 the batch's
+ * $1 as_of, $2 customer keys (text[]) or NULL for all, $3 the pass's
  * segment ids: per customer, the segments the evaluation puts them in and
- * those stored, as int4[] (the first with NULLs where not a member).
+ * those stored, as int4[] (the first with NULLs where not a member).  A
+ * customer stored but no longer evaluated (deleted) has NULL for the first.
  */
 static char *
-difference_statement(const char *evaluation, bool for_customers)
+difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode)
 {
-	return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
-					" FROM (%s) e FULL JOIN (SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
-					" FROM segment.membership m WHERE %s GROUP BY m.customer_id) m"
-					" ON m.customer_id = e.cid",
-					evaluation,
-					/* by key; the segment as a mere filter, since it matches most rows */
-					for_customers ?
-					"m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE" :
-					"m.segment_id = ANY ($3)");
+	const char *stored = "SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
+		" FROM segment.membership m WHERE %s GROUP BY m.customer_id";
+
+	switch (mode)
+	{
+		case EVAL_ALL:
+			return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
+							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL),
+							psprintf(stored, "m.segment_id = ANY ($3)"));
+		case EVAL_FEW:
+			/* key by key, each a few index lookups: no join can need a hash */
+			return psprintf("SELECT e.sids, (SELECT pg_catalog.array_agg(m.segment_id)"
+							" FROM segment.membership m WHERE m.customer_id = k.cid AND m.segment_id = ANY ($3)),"
+							" k.cid FROM pg_catalog.unnest($2) k(cid) LEFT JOIN LATERAL (%s) e ON true",
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_EACH));
+		case EVAL_SOME:
+		case EVAL_MANY:
+			/* by key; the segment as a mere filter, since it matches most rows */
+			return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
+							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
+							mode == EVAL_SOME ?
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED) :
+			/* everyone's rows aggregated, the given customers kept (the array is hashed) */
+							psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
+									 compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL)),
+							psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
+		case EVAL_MODES:
+			break;
+	}
+	return NULL;
 }
 
 /*
@@ -144,42 +174,6 @@ static const char apply_statement[] =
 " pg_catalog.array_agg(pg_catalog.json_build_object('segment', g.segment,"
 " 'customer_id', g.customer_id, 'kind', g.kind, 'id', g.id)::pg_catalog.text ORDER BY g.id) END"
 " FROM logged g GROUP BY g.segment";
-
-static SPIPlanPtr
-prepared_plan(const char *sql, int nparams, Oid *types, int options)
-{
-	uint32		hash = hash_bytes((const unsigned char *) sql, strlen(sql));
-	SPIPlanPtr	plan;
-
-	for (int i = 0; i < plan_cache_used; i++)
-		if (plan_cache[i].hash == hash && plan_cache[i].options == options &&
-			strcmp(plan_cache[i].sql, sql) == 0)
-			return plan_cache[i].plan;
-
-	/* segments come and go; start over rather than grow without bound */
-	if (plan_cache_used == PLAN_CACHE_SIZE)
-	{
-		for (int i = 0; i < plan_cache_used; i++)
-		{
-			SPI_freeplan(plan_cache[i].plan);
-			pfree(plan_cache[i].sql);
-		}
-		plan_cache_used = 0;
-	}
-
-	plan = SPI_prepare_cursor(sql, nparams, types, options);
-	if (plan == NULL)
-		elog(ERROR, "preparing the refresh statement failed: %s",
-			 SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "keeping the refresh statement failed");
-	plan_cache[plan_cache_used].hash = hash;
-	plan_cache[plan_cache_used].options = options;
-	plan_cache[plan_cache_used].sql = MemoryContextStrdup(TopMemoryContext, sql);
-	plan_cache[plan_cache_used].plan = plan;
-	plan_cache_used++;
-	return plan;
-}
 
 static ParamListInfo
 make_params(Datum *values, bool *nulls, int n, Oid *types)
@@ -304,6 +298,7 @@ static void
 apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *enters, int n)
 {
 	static Oid	types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, INT4ARRAYOID, TEXTOID, BOOLARRAYOID};
+	static SPIPlanPtr plan = NULL;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	SPIExecuteOptions options = {0};
@@ -315,7 +310,7 @@ apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *ent
 	values[3] = common[3];
 	values[4] = PointerGetDatum(construct_array(enters, n, BOOLOID, 1, true, TYPALIGN_CHAR));
 	options.params = make_params(values, nulls, 5, types);
-	ret = SPI_execute_plan_extended(prepared_plan(apply_statement, 5, types, 0), &options);
+	ret = SPI_execute_plan_extended(kept_plan(&plan, apply_statement, 5, types, 0), &options);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "applying segments failed: %s", SPI_result_code_string(ret));
 
@@ -431,6 +426,129 @@ apply_changes(DiffReceiver *r, Datum *common)
 	MemoryContextDelete(chunk_context);
 }
 
+/* ---------------------------------------------------------------------------
+ * Compiled passes, kept until the catalog changes
+ * ---------------------------------------------------------------------------
+ */
+
+/* One evaluation of segments that can be evaluated together. */
+typedef struct Pass
+{
+	int			nsegments;
+	int32	   *ids;
+	char	  **names;
+	char	   *sql[EVAL_MODES];	/* NULL for the modes it is not used in */
+	SPIPlanPtr	plan[EVAL_MODES];
+} Pass;
+
+/* The passes for one set of segments, for everyone or for given customers. */
+typedef struct Compiled
+{
+	List	   *ids;			/* as asked for, sorted */
+	bool		per_customer;
+	List	   *passes;
+} Compiled;
+
+/* Beyond this many sets, all are dropped and compiled again as needed. */
+#define COMPILED_MAX 64
+
+static int64 compiled_generation = -1;
+static MemoryContext compiled_context = NULL;
+static List *compiled = NIL;
+
+/* Retires every kept pass: the catalog they were compiled from changed. */
+static void
+forget_compiled(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, compiled)
+	{
+		ListCell   *p;
+
+		foreach(p, ((Compiled *) lfirst(lc))->passes)
+			for (int m = 0; m < EVAL_MODES; m++)
+				kept_retire(((Pass *) lfirst(p))->plan[m]);
+	}
+	if (compiled_context)
+		kept_retire_context(compiled_context);
+	compiled_context = AllocSetContextCreate(TopMemoryContext, "segment compiled passes",
+											 ALLOCSET_DEFAULT_SIZES);
+	compiled = NIL;
+}
+
+/* A pass's statements, kept in compiled_context; the compiler's work is not. */
+static Pass *
+make_pass(Catalog *cat, Compiler *cx, List *segment_ids, List *predicates, bool per_customer)
+{
+	Pass	   *pass = MemoryContextAllocZero(compiled_context, sizeof(Pass));
+	ListCell   *lc;
+
+	pass->nsegments = list_length(segment_ids);
+	pass->ids = MemoryContextAlloc(compiled_context, sizeof(int32) * pass->nsegments);
+	pass->names = MemoryContextAlloc(compiled_context, sizeof(char *) * pass->nsegments);
+	foreach(lc, segment_ids)
+	{
+		pass->ids[foreach_current_index(lc)] = lfirst_int(lc);
+		pass->names[foreach_current_index(lc)] =
+			MemoryContextStrdup(compiled_context, catalog_find_segment_id(cat, lfirst_int(lc))->name);
+	}
+	for (int m = 0; m < EVAL_MODES; m++)
+		if ((m == EVAL_ALL) != per_customer)
+			pass->sql[m] = difference_statement(cx, segment_ids, predicates, (EvalMode) m);
+	for (int m = 0; m < EVAL_MODES; m++)
+		if (pass->sql[m])
+			pass->sql[m] = MemoryContextStrdup(compiled_context, pass->sql[m]);
+	return pass;
+}
+
+/* The passes evaluating `ids`, compiled now or earlier for this catalog. */
+static List *
+compiled_passes(Catalog *cat, List *ids, bool per_customer)
+{
+	List	   *sorted = list_copy(ids);
+	List	   *pending;
+	List	   *passes = NIL;
+	Compiled   *entry;
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (compiled_generation != cat->generation || list_length(compiled) >= COMPILED_MAX)
+	{
+		forget_compiled();
+		compiled_generation = cat->generation;
+	}
+	list_sort(sorted, list_int_cmp);
+	foreach(lc, compiled)
+	{
+		entry = lfirst(lc);
+		if (entry->per_customer == per_customer && equal(entry->ids, sorted))
+			return entry->passes;
+	}
+
+	pending = catalog_dependency_order(cat, sorted);
+	while (pending != NIL)
+	{
+		List	   *segment_ids;
+		List	   *predicates;
+		Compiler   *cx = compile_batch(cat, pending, false, &segment_ids, &predicates);
+
+		if (segment_ids == NIL)
+			elog(ERROR, "no segment of the batch could be compiled");
+		passes = lappend(passes, make_pass(cat, cx, segment_ids, predicates, per_customer));
+		pending = list_difference_int(pending, segment_ids);
+	}
+
+	old = MemoryContextSwitchTo(compiled_context);
+	entry = palloc0(sizeof(Compiled));
+	entry->ids = list_copy(sorted);
+	entry->per_customer = per_customer;
+	entry->passes = list_copy(passes);
+	compiled = lappend(compiled, entry);
+	MemoryContextSwitchTo(old);
+	return entry->passes;
+}
+
 /*
  * Whether the keys are more than half the customers table's rows.  Measured
  * on the benchmark store: at 14% of the customers one index lookup each is
@@ -438,10 +556,36 @@ apply_changes(DiffReceiver *r, Datum *common)
  * same.
  */
 static bool
-many_customers(int nkeys, Compiler *cx)
+many_customers(Catalog *cat, int nkeys)
 {
-	return nkeys > 1000 && nkeys > 0.5 * compiler_customer_rows(cx);
+	Relation	rel;
+	float4		rows;
+
+	if (nkeys <= 1000)
+		return false;
+	rel = table_open(cat->src[SRC_CUSTOMERS].relid, AccessShareLock);
+	rows = rel->rd_rel->reltuples;
+	table_close(rel, AccessShareLock);
+	return nkeys > 0.5 * rows;
 }
+
+static EvalMode
+eval_mode(Catalog *cat, ArrayType *keys)
+{
+	int			nkeys;
+
+	if (keys == NULL)
+		return EVAL_ALL;
+	nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+	if (nkeys <= GENERIC_PLAN_MAX_KEYS)
+		return EVAL_FEW;
+	return many_customers(cat, nkeys) ? EVAL_MANY : EVAL_SOME;
+}
+
+/* ---------------------------------------------------------------------------
+ * Running a pass
+ * ---------------------------------------------------------------------------
+ */
 
 static int
 compare_results_by_name(const void *a, const void *b)
@@ -449,82 +593,47 @@ compare_results_by_name(const void *a, const void *b)
 	return strcmp(((const SegmentResult *) a)->name, ((const SegmentResult *) b)->name);
 }
 
-/*
- * segment._apply_batch(batch int4[], as_of timestamptz, cause text,
- * customers text[]) returns (segment, members, entered, exited, first_id,
- * last_id): evaluates segments that do not read each other, for all
- * customers (customers NULL) or for the given keys, and applies the
- * difference.  members counts the evaluated customers who are members.
- */
-Datum
-segment_apply_batch(PG_FUNCTION_ARGS)
+/* Records a full evaluation on its segments, for segment.status. */
+static void
+record_refresh(Pass *pass, Datum as_of, TimestampTz started)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	bool		for_customers = !PG_ARGISNULL(3);
-	int			nkeys = 0;
-	ArrayType  *batch;
+	static SPIPlanPtr plan = NULL;
+	static Oid	types[3] = {INT4ARRAYOID, TIMESTAMPTZOID, FLOAT8OID};
+	Datum		values[3];
+	Datum	   *ids = palloc(sizeof(Datum) * pass->nsegments);
+
+	for (int i = 0; i < pass->nsegments; i++)
+		ids[i] = Int32GetDatum(pass->ids[i]);
+	values[0] = PointerGetDatum(construct_array(ids, pass->nsegments, INT4OID, sizeof(int32),
+												true, TYPALIGN_INT));
+	values[1] = as_of;
+	values[2] = Float8GetDatum((GetCurrentTimestamp() - started) / 1000.0);
+	kept_run(&plan,
+			 "UPDATE segment.segments s SET refreshed_at = pg_catalog.clock_timestamp(),"
+			 " as_of = $2, refresh_ms = $3 WHERE s.id = ANY ($1)",
+			 3, types, values, NULL, false, SPI_OK_UPDATE);
+}
+
+/* Evaluates one pass and applies its difference; appends EngineRows. */
+static List *
+run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, List *rows)
+{
 	Datum		values[NPARAMS];
 	bool		nulls[NPARAMS] = {false, false, false, false};
-	List	   *segment_ids = NIL;
-	List	   *predicates = NIL;
-	Compiler   *cx;
-	char	   *evaluation;
-	int			options = 0;
+	Datum	   *ids = palloc(sizeof(Datum) * pass->nsegments);
 	SPIExecuteOptions exec = {0};
 	DiffReceiver receiver = {{0}};
+	TimestampTz started = GetCurrentTimestamp();
 	int			ret;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				errmsg("segments, as_of and cause must not be null"));
-	batch = PG_GETARG_ARRAYTYPE_P(0);
-	if (for_customers)
+	receiver.nresults = pass->nsegments;
+	receiver.results = palloc0(sizeof(SegmentResult) * pass->nsegments);
+	for (int i = 0; i < pass->nsegments; i++)
 	{
-		ArrayType  *keys = PG_GETARG_ARRAYTYPE_P(3);
-
-		nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
+		receiver.results[i].id = pass->ids[i];
+		receiver.results[i].name = pass->names[i];
+		ids[i] = Int32GetDatum(pass->ids[i]);
 	}
-	InitMaterializedSRF(fcinfo, 0);
-
-	SPI_connect();
-	cx = compile_segments(batch, &segment_ids, &predicates);
-
-	if (for_customers && many_customers(nkeys, cx))
-	{
-		/*
-		 * For most of the customers, one pass over everything costs less
-		 * than index lookups per customer: aggregate all rows and keep the
-		 * given customers (the array is hashed).
-		 */
-		evaluation = psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
-							  compiler_customer_query(cx, segment_ids, predicates, false));
-		options = CURSOR_OPT_PARALLEL_OK;
-	}
-	else
-	{
-		evaluation = compiler_customer_query(cx, segment_ids, predicates, for_customers);
-		/*
-		 * A pass over everything may use parallel workers; index lookups for
-		 * a few customers must not, as starting workers costs more than they
-		 * do.
-		 */
-		if (!for_customers)
-			options = CURSOR_OPT_PARALLEL_OK;
-		else if (nkeys <= GENERIC_PLAN_MAX_KEYS)
-			options = CURSOR_OPT_GENERIC_PLAN;
-	}
-
-	/* the batch's segments, by name, as the caller gets them */
-	receiver.nresults = list_length(segment_ids);
-	receiver.results = palloc0(sizeof(SegmentResult) * receiver.nresults);
-	for (int i = 0; i < receiver.nresults; i++)
-	{
-		receiver.results[i].id = list_nth_int(segment_ids, i);
-		receiver.results[i].name = catalog_find_segment_id(compiler_catalog(cx),
-															receiver.results[i].id)->name;
-	}
-
 	receiver.pub.receiveSlot = diff_receive;
 	receiver.pub.rStartup = diff_startup;
 	receiver.pub.rShutdown = diff_shutdown;
@@ -539,15 +648,16 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 	receiver.row_context = AllocSetContextCreate(CurrentMemoryContext, "segment difference row",
 												 ALLOCSET_SMALL_SIZES);
 
-	values[0] = PG_GETARG_DATUM(1);
-	values[1] = for_customers ? PG_GETARG_DATUM(3) : (Datum) 0;
-	nulls[1] = !for_customers;
-	values[2] = PointerGetDatum(batch);
-	values[3] = PG_GETARG_DATUM(2);
+	values[0] = as_of;
+	values[1] = PointerGetDatum(keys);
+	nulls[1] = keys == NULL;
+	values[2] = PointerGetDatum(construct_array(ids, pass->nsegments, INT4OID, sizeof(int32),
+												true, TYPALIGN_INT));
+	values[3] = cause;
 	exec.params = make_params(values, nulls, NPARAMS, param_types);
 	exec.dest = &receiver.pub;
-	ret = SPI_execute_plan_extended(prepared_plan(difference_statement(evaluation, for_customers),
-												  NPARAMS, param_types, options),
+	ret = SPI_execute_plan_extended(kept_plan(&pass->plan[mode], pass->sql[mode], NPARAMS,
+											  param_types, eval_options[mode]),
 									&exec);
 	/* SPI says SPI_OK_UTILITY for a SELECT whose rows go to a DestNone receiver */
 	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
@@ -555,23 +665,129 @@ segment_apply_batch(PG_FUNCTION_ARGS)
 
 	apply_changes(&receiver, values);
 	tuplestore_end(receiver.changes);
+	MemoryContextDelete(receiver.row_context);
+	if (keys == NULL)
+		record_refresh(pass, as_of, started);
 
 	qsort(receiver.results, receiver.nresults, sizeof(SegmentResult), compare_results_by_name);
 	for (int i = 0; i < receiver.nresults; i++)
 	{
 		SegmentResult *res = &receiver.results[i];
-		Datum		out[6];
-		bool		outnulls[6] = {false, false, false, false, res->first_id == 0, res->first_id == 0};
+		EngineRow  *row = palloc(sizeof(EngineRow));
 
-		out[0] = CStringGetTextDatum(res->name);
-		out[1] = Int64GetDatum(res->members);
-		out[2] = Int64GetDatum(res->entered);
-		out[3] = Int64GetDatum(res->exited);
-		out[4] = Int64GetDatum(res->first_id);
-		out[5] = Int64GetDatum(res->last_id);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
+		row->name = res->name;
+		row->members = res->members;
+		row->entered = res->entered;
+		row->exited = res->exited;
+		rows = lappend(rows, row);
 		notify_changes(res);
+	}
+	return rows;
+}
+
+List *
+engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType *keys)
+{
+	List	   *passes;
+	List	   *rows = NIL;
+	EvalMode	mode = eval_mode(cat, keys);
+	Datum		cause_text = CStringGetTextDatum(cause);
+	ListCell   *lc;
+
+	if (ids == NIL)
+		return NIL;
+	passes = compiled_passes(cat, ids, keys != NULL);
+	foreach(lc, passes)
+	{
+		CHECK_FOR_INTERRUPTS();
+		rows = run_pass(lfirst(lc), mode, as_of, cause_text, keys, rows);
+	}
+	return rows;
+}
+
+List *
+int_array_to_list(ArrayType *array)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	List	   *result = NIL;
+
+	deconstruct_array(array, INT4OID, sizeof(int32), true, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					errmsg("segment ids must not be null"));
+		result = lappend_int(result, DatumGetInt32(elems[i]));
+	}
+	return result;
+}
+
+/*
+ * segment._apply(ids int4[], as_of timestamptz, cause text, customers text[])
+ * returns (segment, members, entered, exited): the engine, for SQL callers.
+ * members counts the evaluated customers who are members.
+ */
+Datum
+segment_apply(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *rows;
+	ListCell   *lc;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("as_of must not be null"));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				errmsg("segments and cause must not be null"));
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	rows = engine_apply(catalog_current(false), int_array_to_list(PG_GETARG_ARRAYTYPE_P(0)),
+						PG_GETARG_DATUM(1), text_to_cstring(PG_GETARG_TEXT_PP(2)),
+						PG_ARGISNULL(3) ? NULL : PG_GETARG_ARRAYTYPE_P(3));
+	foreach(lc, rows)
+	{
+		EngineRow  *row = lfirst(lc);
+		Datum		out[4];
+		bool		outnulls[4] = {false, false, false, false};
+
+		out[0] = CStringGetTextDatum(row->name);
+		out[1] = Int64GetDatum(row->members);
+		out[2] = Int64GetDatum(row->entered);
+		out[3] = Int64GetDatum(row->exited);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, out, outnulls);
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * segment._with_dependants(ids int4[], maintained_only boolean) returns
+ * int4[]: the segments and every segment that reads them, directly or not;
+ * with maintained_only, only those in incremental mode.
+ */
+Datum
+segment_with_dependants(PG_FUNCTION_ARGS)
+{
+	List	   *ids = int_array_to_list(PG_GETARG_ARRAYTYPE_P(0));
+	bool		maintained_only = PG_GETARG_BOOL(1);
+	MemoryContext caller = CurrentMemoryContext;
+	List	   *reached;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	SPI_connect();
+	reached = catalog_with_dependants(catalog_current(true), ids, maintained_only);
+	elems = MemoryContextAlloc(caller, sizeof(Datum) * Max(list_length(reached), 1));
+	foreach(lc, reached)
+		elems[n++] = Int32GetDatum(lfirst_int(lc));
+	SPI_finish();
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 }

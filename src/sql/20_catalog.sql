@@ -113,6 +113,43 @@ CREATE TABLE segment.points (
 );
 CREATE INDEX points_customer_idx ON segment.points (customer_id);
 
+-- The catalog's version.  Backends keep what they derive from sources,
+-- segments, groups and RFM cut points (compiled rules, kept plans) and check
+-- this one row before using it; every change to those tables moves it on.
+-- The numbers come from a sequence, so that no version is seen twice even
+-- when a change is rolled back.  Refreshes only record their time on a
+-- segment, which moves nothing.
+CREATE SEQUENCE segment.catalog_version_seq;
+CREATE TABLE segment.catalog_version (
+    version         bigint NOT NULL
+);
+CREATE UNIQUE INDEX catalog_version_one_row ON segment.catalog_version ((true));
+INSERT INTO segment.catalog_version VALUES (pg_catalog.nextval('segment.catalog_version_seq'));
+COMMENT ON TABLE segment.catalog_version IS
+    'One row: the version of the catalog (sources, segments, groups, RFM cut points) that backends cache.';
+
+CREATE FUNCTION segment._catalog_changed()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE segment.catalog_version SET version = nextval('segment.catalog_version_seq');
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION segment._catalog_changed() IS
+    'Statement trigger: moves the catalog version on, so that backends reload what they cached.';
+
+CREATE TRIGGER sources_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON segment.sources
+    FOR EACH STATEMENT EXECUTE FUNCTION segment._catalog_changed();
+CREATE TRIGGER segments_changed
+    AFTER INSERT OR DELETE OR TRUNCATE
+          OR UPDATE OF name, rule, tag, mode, depends_on, tags_tested, groups_used, sources
+    ON segment.segments FOR EACH STATEMENT EXECUTE FUNCTION segment._catalog_changed();
+CREATE TRIGGER groups_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON segment.groups
+    FOR EACH STATEMENT EXECUTE FUNCTION segment._catalog_changed();
+
 SELECT pg_catalog.pg_extension_config_dump('segment.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('segment.segments', '');
 SELECT pg_catalog.pg_extension_config_dump('segment.membership', '');

@@ -11,13 +11,6 @@ LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION segment._rule_deps(text, text) IS
     'Binds a rule to the tracked tables and returns what it reads; raises on unknown names and type errors.';
 
-CREATE FUNCTION segment._apply_batch(batch integer[], as_of timestamptz, cause text, customers text[])
-RETURNS TABLE (name text, members bigint, entered bigint, exited bigint, first_id bigint, last_id bigint)
-AS 'MODULE_PATHNAME', 'segment_apply_batch'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION segment._apply_batch(integer[], timestamptz, text, text[]) IS
-    'Evaluates segments that do not read each other, for all or some customers, applies entries and exits, logs and announces them.';
-
 CREATE FUNCTION segment._evaluation_sql(segment_ids integer[], for_customers boolean)
 RETURNS text
 AS 'MODULE_PATHNAME', 'segment_evaluation_sql'
@@ -47,100 +40,32 @@ SELECT s.name, t.name
   FROM segment.segments s JOIN segment.segments t ON t.tag = ANY (s.tags_tested);
 COMMENT ON VIEW segment.dependencies IS 'Edges of the segment dependency graph.';
 
--- The given segments and every segment that reads them, directly or not.
--- plpgsql rather than SQL, so that its plan is kept: triggers call it on
--- every statement.
-CREATE FUNCTION segment._with_dependants(ids integer[])
+-- The given segments and every segment that reads them, directly or not;
+-- with maintained_only, only those that maintenance (triggers, the clock)
+-- keeps current: segments in manual and scheduled mode are left alone, even
+-- when they read a segment it changes.
+CREATE FUNCTION segment._with_dependants(ids integer[], maintained_only boolean DEFAULT false)
 RETURNS integer[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    RETURN (WITH RECURSIVE reach(name) AS (
-                SELECT s.name FROM segment.segments s WHERE s.id = ANY (ids)
-                UNION
-                SELECT d.segment FROM segment.dependencies d JOIN reach r ON d.depends_on = r.name
-            )
-            SELECT COALESCE(array_agg(s.id ORDER BY s.id), '{}')
-              FROM segment.segments s JOIN reach r ON r.name = s.name);
-END
-$$;
-COMMENT ON FUNCTION segment._with_dependants(integer[]) IS
-    'The given segments and all segments that depend on them.';
-
--- Maintenance (triggers, the clock) leaves segments in manual and scheduled
--- mode alone, even when they read a segment it changes.
-CREATE FUNCTION segment._maintained_with_dependants(ids integer[])
-RETURNS integer[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    reached integer[] := segment._with_dependants(ids);  -- once, not per row
-BEGIN
-    RETURN ARRAY(SELECT s.id FROM segment.segments s
-                  WHERE s.id = ANY (reached) AND s.mode = 'incremental'
-                  ORDER BY s.id);
-END
-$$;
-COMMENT ON FUNCTION segment._maintained_with_dependants(integer[]) IS
-    'The given segments and their dependants, less those not maintained automatically.';
+AS 'MODULE_PATHNAME', 'segment_with_dependants'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION segment._with_dependants(integer[], boolean) IS
+    'The given segments and all segments that depend on them, in id order; optionally only those maintained automatically.';
 
 /*
- * The engine.  Evaluates the given segments, in dependency order, for all
- * customers (customers IS NULL) or for the given customer keys, and applies
- * the difference: entries, exits, one change row for each, and a
+ * The engine.  Evaluates the given segments, each after those it reads, for
+ * all customers (customers IS NULL) or for the given customer keys, and
+ * applies the difference: entries, exits, one change row for each, and a
  * notification.  Full refresh, define, the triggers and the clock all come
  * here; they differ only in which segments and customers they pass.
  */
 CREATE FUNCTION segment._apply(ids integer[], as_of timestamptz, cause text,
                                customers text[] DEFAULT NULL)
 RETURNS TABLE (segment text, members bigint, entered bigint, exited bigint)
-LANGUAGE plpgsql VOLATILE
+AS 'MODULE_PATHNAME', 'segment_apply'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
-SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more than they save
-AS $$
-DECLARE
-    remaining integer[] := ids;
-    batch integer[];
-    started timestamptz;
-    r record;
-BEGIN
-    IF as_of IS NULL THEN
-        RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    WHILE cardinality(remaining) > 0 LOOP
-        -- the segments that read none of those still waiting
-        SELECT array_agg(s.id ORDER BY s.id) INTO batch
-          FROM segment.segments s
-         WHERE s.id = ANY (remaining)
-           AND NOT EXISTS (SELECT 1 FROM segment.dependencies d
-                             JOIN segment.segments t ON t.name = d.depends_on
-                            WHERE d.segment = s.name AND t.id = ANY (remaining));
-        IF batch IS NULL THEN
-            RAISE EXCEPTION 'segments % depend on each other', remaining
-                USING ERRCODE = 'invalid_recursion';
-        END IF;
-        started := clock_timestamp();
-        FOR r IN SELECT * FROM segment._apply_batch(batch, as_of, cause, customers)
-        LOOP
-            segment := r.name;
-            members := r.members;
-            entered := r.entered;
-            exited := r.exited;
-            RETURN NEXT;
-        END LOOP;
-
-        IF customers IS NULL THEN
-            UPDATE segment.segments s
-               SET refreshed_at = clock_timestamp(), as_of = _apply.as_of,
-                   refresh_ms = extract(epoch FROM clock_timestamp() - started) * 1000
-             WHERE s.id = ANY (batch);
-        END IF;
-        remaining := ARRAY(SELECT unnest(remaining) EXCEPT SELECT unnest(batch));
-    END LOOP;
-END
-$$;
+SET jit = off;  -- inlining and optimizing, set off by cost estimates, cost more than they save
 COMMENT ON FUNCTION segment._apply(integer[], timestamptz, text, text[]) IS
     'The refresh engine: evaluates segments for all or some customers and applies entries and exits.';
 

@@ -22,7 +22,7 @@ BEGIN
                         WHEN 'points' THEN s.uses_points END);
     IF cardinality(ids) > 0 THEN
         PERFORM segment._take_turns(ARRAY[customer]);
-        ids := segment._maintained_with_dependants(ids);
+        ids := segment._with_dependants(ids, maintained_only => true);
         PERFORM segment._apply(ids, segment._clock(ids), 'manual', ARRAY[customer]);
     END IF;
 END

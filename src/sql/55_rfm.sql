@@ -222,6 +222,9 @@ CREATE TABLE segment.rfm_thresholds (
 COMMENT ON TABLE segment.rfm_thresholds IS
     'Cut points of the last segment.rfm_refresh(): bin k of a dimension holds values in (lower_bound, upper_bound] and gives the score in "score".';
 
+CREATE TRIGGER rfm_thresholds_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON segment.rfm_thresholds FOR EACH STATEMENT EXECUTE FUNCTION segment._catalog_changed();
+
 -- Scores, one row per customer with an order in the window.
 CREATE TABLE segment.customer_rfm (
     customer_id     text PRIMARY KEY,
@@ -320,6 +323,10 @@ COMMENT ON FUNCTION segment._rfm_orders(boolean) IS
 -- The query of each customer's recency, frequency and monetary value at $1
 -- over the window $2; with only_listed => true, only for the customers in $3
 -- (keys as text, compared in the column's own type so its index serves).
+-- Listed customers are read by key alone, the window left to the
+-- aggregates' FILTER: the statement is planned once for any keys, and a
+-- generic plan would otherwise combine the key with a time index and read
+-- every order of the window.
 CREATE FUNCTION segment._rfm_values_sql(o segment.sources, only_listed boolean)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -327,6 +334,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     key_is_unique boolean;
+    in_window text := format('o.%1$I > $1 - $2 AND o.%1$I <= $1', o.time_column);
+    filter text := CASE WHEN only_listed THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
 BEGIN
     -- a unique order key makes count(DISTINCT), which sorts, unnecessary
     SELECT EXISTS (SELECT 1
@@ -338,19 +347,21 @@ BEGIN
       INTO key_is_unique;
     RETURN format(
         'SELECT (o.%1$I)::text AS customer_id,'
-        ' floor(extract(epoch FROM $1 - (max(o.%2$I))::timestamptz) / 86400)::integer AS recency_days,'
-        ' count(%3$s o.%4$I) AS frequency,'
-        ' COALESCE(sum(o.%5$I), 0)::numeric AS monetary'
+        ' floor(extract(epoch FROM $1 - (max(o.%2$I)%8$s)::timestamptz) / 86400)::integer AS recency_days,'
+        ' count(%3$s o.%4$I)%8$s AS frequency,'
+        ' COALESCE(sum(o.%5$I)%8$s, 0)::numeric AS monetary'
         ' FROM %6$s o'
-        ' WHERE o.%2$I > $1 - $2 AND o.%2$I <= $1 AND o.%1$I IS NOT NULL%7$s'
-        ' GROUP BY o.%1$I',
+        ' WHERE %7$s'
+        ' GROUP BY o.%1$I%9$s',
         o.customer_column, o.time_column,
         CASE WHEN key_is_unique THEN '' ELSE 'DISTINCT' END, o.key_column,
         o.amount_column, o.relation,
         CASE WHEN only_listed THEN
-            format(' AND o.%I = ANY ($3::%s[])', o.customer_column,
+            format('o.%I = ANY ($3::%s[])', o.customer_column,
                    segment._column_type(o.relation, o.customer_column, 'customer'))
-        ELSE '' END);
+        ELSE in_window || format(' AND o.%I IS NOT NULL', o.customer_column) END,
+        filter,
+        CASE WHEN only_listed THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
 END
 $$;
 COMMENT ON FUNCTION segment._rfm_values_sql(segment.sources, boolean) IS
@@ -558,6 +569,14 @@ $$;
 COMMENT ON FUNCTION segment.rfm_refresh(timestamptz) IS
     'Scores every customer with an order in the window as of as_of, replacing the stored scores and cut points; returns the customers scored.';
 
+CREATE FUNCTION segment._rfm_rescore(keys text[], as_of timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'segment_rfm_rescore_keys'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION segment._rfm_rescore(text[], timestamptz) IS
+    'Rescores customers given by their canonical keys with the stored cut points (the maintenance triggers call the same code).';
+
 CREATE FUNCTION segment.rfm_rescore(customers text[], as_of timestamptz DEFAULT now())
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -566,12 +585,7 @@ SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more
 AS $$
 DECLARE
     o segment.sources;
-    run segment.rfm_thresholds;
     keys text[];
-    r_cuts numeric[];
-    f_cuts numeric[];
-    m_cuts numeric[];
-    n bigint;
 BEGIN
     IF as_of IS NULL THEN
         RAISE EXCEPTION 'as_of must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -579,44 +593,12 @@ BEGIN
     IF customers IS NULL OR cardinality(customers) = 0 THEN
         RETURN 0;
     END IF;
-    -- the columns were checked by the refresh whose cut points this uses;
-    -- one renamed since fails with PostgreSQL's own error, naming it
     o := segment._rfm_orders(check_columns => false);
-    -- waits for a running refresh, whose cut points are then the ones read
-    LOCK TABLE segment.customer_rfm IN ROW EXCLUSIVE MODE;
-    SELECT * INTO run FROM segment.rfm_thresholds t ORDER BY t.dimension, t.bin LIMIT 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'there are no rfm cut points to rescore with'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Run segment.rfm_refresh() first.';
-    END IF;
-    -- empty bins (ntile over fewer customers than bins) have no upper bound
-    SELECT array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'recency'),
-           array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'frequency'),
-           array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'monetary')
-      INTO r_cuts, f_cuts, m_cuts
-      FROM segment.rfm_thresholds t
-     WHERE t.upper_bound IS NOT NULL;
     -- keys in their canonical text form, as stored
     EXECUTE format('SELECT array_agg(DISTINCT ((k)::%s)::text) FROM unnest($1) k WHERE k IS NOT NULL',
                    segment._column_type(o.relation, o.customer_column, 'customer'))
        INTO keys USING customers;
-
-    DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY (keys);
-    -- a value's bin is 1 + the cut points below it: what refresh's CASE
-    -- gives, with a statement text that does not depend on the cut points
-    EXECUTE 'INSERT INTO segment.customer_rfm'
-            ' (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
-            ' SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,'
-            '        segment.rfm($7 - (SELECT count(*) FROM unnest($4) c WHERE c < v.recency_days)::integer,'
-            '                    1 + (SELECT count(*) FROM unnest($5) c WHERE c < v.frequency)::integer,'
-            '                    1 + (SELECT count(*) FROM unnest($6) c WHERE c < v.monetary)::integer),'
-            '        now(), $1'
-            '   FROM (' || segment._rfm_values_sql(o, true) || ') v'
-    USING as_of, run."window", keys, COALESCE(r_cuts, '{}'), COALESCE(f_cuts, '{}'), COALESCE(m_cuts, '{}'),
-          run.bins;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    RETURN n;
+    RETURN segment._rfm_rescore(COALESCE(keys, '{}'), as_of);
 END
 $$;
 COMMENT ON FUNCTION segment.rfm_rescore(text[], timestamptz) IS

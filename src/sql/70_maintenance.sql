@@ -32,120 +32,20 @@ COMMENT ON FUNCTION segment._clock(integer[]) IS
 
 CREATE FUNCTION segment._take_turns(customers text[])
 RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    INSERT INTO segment.customer_turns AS t (customer_id)
-    SELECT c FROM unnest(customers) c ORDER BY c
-    ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1;
-END;
+AS 'MODULE_PATHNAME', 'segment_take_turns'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION segment._take_turns(text[]) IS
     'Locks the maintenance rows of the given customers, in key order.';
 
--- The customers a statement touched, as a query over its transition tables.
-CREATE FUNCTION segment._touched_sql(kind text, rows_table text)
-RETURNS text
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    s segment.sources;
-    o segment.sources;
-    i segment.sources;
-BEGIN
-    SELECT * INTO s FROM segment.sources x WHERE x.kind = _touched_sql.kind;
-    SELECT * INTO o FROM segment.sources x WHERE x.kind = 'orders';
-    SELECT * INTO i FROM segment.sources x WHERE x.kind = 'order_items';
-    RETURN CASE kind
-        WHEN 'customers' THEN format('SELECT (r.%I)::text FROM %I r', s.key_column, rows_table)
-        WHEN 'orders' THEN format('SELECT (r.%I)::text FROM %I r', s.customer_column, rows_table)
-        WHEN 'events' THEN format('SELECT (r.%I)::text FROM %I r', s.customer_column, rows_table)
-        WHEN 'order_items' THEN format(
-            'SELECT (o.%I)::text FROM %s o WHERE o.%I IN (SELECT r.%I FROM %I r)',
-            o.customer_column, o.relation, o.key_column, s.order_column, rows_table)
-        WHEN 'products' THEN format(
-            'SELECT (o.%I)::text FROM %s o JOIN %s i ON i.%I = o.%I WHERE i.%I IN (SELECT r.%I FROM %I r)',
-            o.customer_column, o.relation, i.relation, i.order_column, o.key_column,
-            i.product_column, s.key_column, rows_table)
-    END;
-END
-$$;
-COMMENT ON FUNCTION segment._touched_sql(text, text) IS
-    'SQL listing the customers whose rows are in a transition table of a tracked table.';
-
+-- The trigger (src/maintain.c): reads the touched customers from the
+-- transition tables, takes the locks above, rescores RFM and runs the engine.
 CREATE FUNCTION segment._maintain()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+AS 'MODULE_PATHNAME', 'segment_maintain'
+LANGUAGE C VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    source_kind text := TG_ARGV[0];
-    ids integer[];
-    touched text;
-    customers text[];
-    rescore boolean;
-    as_of timestamptz;
-BEGIN
-    -- a table that is no longer tracked under this kind: nothing to do
-    PERFORM 1 FROM segment.sources s WHERE s.kind = source_kind AND s.relation = TG_RELID;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    -- RFM scores follow orders, and so do the segments that read them
-    ids := ARRAY(SELECT s.id FROM segment.segments s
-                  WHERE s.mode = 'incremental'
-                    AND (source_kind = ANY (s.sources)
-                         OR (source_kind = 'orders' AND 'rfm' = ANY (s.sources))));
-    rescore := source_kind = 'orders' AND EXISTS (SELECT 1 FROM segment.rfm_thresholds);
-    IF cardinality(ids) = 0 AND NOT rescore THEN
-        RETURN NULL;
-    END IF;
-    ids := segment._maintained_with_dependants(ids);
-
-    IF TG_OP <> 'TRUNCATE' THEN
-        touched := CASE TG_OP
-            WHEN 'INSERT' THEN segment._touched_sql(source_kind, 'segment_new_rows')
-            WHEN 'DELETE' THEN segment._touched_sql(source_kind, 'segment_old_rows')
-            ELSE segment._touched_sql(source_kind, 'segment_new_rows') || ' UNION '
-                 || segment._touched_sql(source_kind, 'segment_old_rows') END;
-        EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL',
-                       touched)
-           INTO customers;
-        IF customers IS NULL THEN
-            RETURN NULL;
-        END IF;
-    END IF;
-
-    -- Wait for a running define or full refresh of these segments, and for
-    -- other transactions maintaining the same customers.  Where waiting is
-    -- not enough (repeatable read), fail rather than store a stale result.
-    BEGIN
-        PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR SHARE;
-        IF customers IS NOT NULL THEN
-            PERFORM segment._take_turns(customers);
-        END IF;
-    EXCEPTION WHEN serialization_failure THEN
-        RAISE EXCEPTION 'could not maintain segments: a concurrent transaction changed the same customers or segments'
-            USING ERRCODE = 'serialization_failure',
-                  DETAIL = format('%s on %s touched customers that another transaction maintained, or segments it redefined, after this transaction''s snapshot was taken.',
-                                  TG_OP, TG_TABLE_NAME),
-                  HINT = 'Retry the transaction.';
-    END;
-
-    as_of := segment._clock(ids);
-    IF rescore THEN
-        IF customers IS NULL THEN
-            PERFORM segment.rfm_refresh(as_of);
-        ELSE
-            PERFORM segment.rfm_rescore(customers, as_of);
-        END IF;
-    END IF;
-    IF cardinality(ids) > 0 THEN
-        PERFORM segment._apply(ids, as_of, 'data', customers);
-    END IF;
-    RETURN NULL;
-END
-$$;
+SET jit = off;  -- inlining and optimizing, set off by cost estimates, cost more than they save
 COMMENT ON FUNCTION segment._maintain() IS
     'Statement trigger on tracked tables: re-evaluates the touched customers in the segments that read the table.';
 

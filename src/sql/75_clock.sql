@@ -70,7 +70,7 @@ BEGIN
             END LOOP;
             IF cardinality(everyone) > 0 THEN
                 RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
-                               FROM segment._apply(segment._maintained_with_dependants(everyone), as_of, 'clock') a;
+                               FROM segment._apply(segment._with_dependants(everyone, maintained_only => true), as_of, 'clock') a;
             END IF;
             IF cardinality(touched) > 0 THEN
                 -- turns on every customer at once, in key order, as triggers take them
@@ -80,8 +80,8 @@ BEGIN
                 FOREACH grp IN ARRAY groups LOOP
                     customers := ARRAY(SELECT jsonb_array_elements_text(grp -> 'customers'));
                     FOR r IN SELECT a.* FROM segment._apply(
-                                 segment._maintained_with_dependants(
-                                     ARRAY(SELECT (jsonb_array_elements_text(grp -> 'ids'))::integer)),
+                                 segment._with_dependants(
+                                     ARRAY(SELECT (jsonb_array_elements_text(grp -> 'ids'))::integer), maintained_only => true),
                                  as_of, 'clock', customers) a
                     LOOP
                         k := array_position(names, r.segment);

@@ -1,0 +1,415 @@
+/*
+ * maintain.c: the statement trigger on the store's tracked tables.
+ *
+ * After an insert, update, delete or truncate it re-evaluates, in the same
+ * transaction, only the customers the statement touched, and only the
+ * segments that read that table (with those that read them), and rescores
+ * their RFM when orders changed.  It runs on every order insert, so what it
+ * derives from the catalog is kept per backend until the catalog changes,
+ * the touched customers are read from the transition tables directly, and
+ * every statement it runs has a kept plan.
+ *
+ * Concurrency: it takes a share lock on each segment it maintains, so it
+ * waits for a running define or full refresh of one; then one row per
+ * customer in segment.customer_turns, in key order, so two transactions
+ * maintaining one customer take turns (READ COMMITTED) or the second fails
+ * to serialize (REPEATABLE READ and above).  Different customers never wait.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "kept.h"
+#include "miscadmin.h"
+#include "refresh.h"
+#include "rescore.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+
+PG_FUNCTION_INFO_V1(segment_maintain);
+PG_FUNCTION_INFO_V1(segment_take_turns);
+
+/* What a change to one kind of source means, as of a catalog generation. */
+typedef struct SourcePlan
+{
+	int64		generation;	/* of the catalog it was derived from */
+	List	   *ids;			/* segments to re-evaluate, dependants included */
+	bool		rescore;		/* orders, with RFM cut points to rescore with */
+	char	   *column;			/* of the changed rows: the customer, order or product */
+	char	   *customers_sql;	/* order items, products: their customers; $1 text[] */
+	SPIPlanPtr	customers_plan;
+} SourcePlan;
+
+static SourcePlan plans[SRC_COUNT];
+static bool plans_initialized = false;
+
+static void
+build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
+{
+	Source	   *src = &cat->src[kind];
+	Source	   *o = &cat->src[SRC_ORDERS];
+	Source	   *items = &cat->src[SRC_ITEMS];
+	List	   *readers = NIL;
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	ListCell   *lc;
+
+	kept_retire(sp->customers_plan);
+	list_free(sp->ids);
+	if (sp->column)
+		pfree(sp->column);
+	if (sp->customers_sql)
+		pfree(sp->customers_sql);
+	memset(sp, 0, sizeof(SourcePlan));
+	sp->generation = cat->generation;
+	MemoryContextSwitchTo(old);
+
+	/* RFM scores follow orders, and so do the segments that read them */
+	foreach(lc, cat->segments)
+	{
+		SegmentEntry *seg = lfirst(lc);
+
+		if (seg->mode == MODE_INCREMENTAL &&
+			(seg->reads_source[kind] || (kind == SRC_ORDERS && seg->reads_rfm)))
+			readers = lappend_int(readers, seg->id);
+	}
+	readers = catalog_with_dependants(cat, readers, true);
+	sp->rescore = kind == SRC_ORDERS && rfm_rescore_ready(cat);
+
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	sp->ids = list_copy(readers);
+	switch (kind)
+	{
+		case SRC_CUSTOMERS:
+			sp->column = pstrdup(src->key);
+			break;
+		case SRC_ORDERS:
+		case SRC_EVENTS:
+			sp->column = pstrdup(src->customer);
+			break;
+		case SRC_ITEMS:
+			sp->column = pstrdup(src->order_ref);
+			sp->customers_sql = o->present ?
+				psprintf("SELECT DISTINCT (o.%s)::pg_catalog.text FROM %s o WHERE o.%s = ANY ($1::%s[])",
+						 quote_identifier(o->customer), o->qualname, quote_identifier(o->key),
+						 format_type_be_qualified(get_atttype(o->relid, get_attnum(o->relid, o->key)))) :
+				NULL;
+			break;
+		case SRC_PRODUCTS:
+			sp->column = pstrdup(src->key);
+			sp->customers_sql = (o->present && items->present && items->product_ref) ?
+				psprintf("SELECT DISTINCT (o.%s)::pg_catalog.text FROM %s o JOIN %s i ON i.%s = o.%s"
+						 " WHERE i.%s = ANY ($1::%s[])",
+						 quote_identifier(o->customer), o->qualname, items->qualname,
+						 quote_identifier(items->order_ref), quote_identifier(o->key),
+						 quote_identifier(items->product_ref),
+						 format_type_be_qualified(get_atttype(items->relid,
+															  get_attnum(items->relid, items->product_ref)))) :
+				NULL;
+			break;
+		case SRC_COUNT:
+			break;
+	}
+	MemoryContextSwitchTo(old);
+}
+
+static SourcePlan *
+source_plan(Catalog *cat, SourceKind kind)
+{
+	if (!plans_initialized)
+	{
+		for (int k = 0; k < SRC_COUNT; k++)
+			plans[k].generation = -1;
+		plans_initialized = true;
+	}
+	if (plans[kind].generation != cat->generation)
+		build_source_plan(cat, kind, &plans[kind]);
+	return &plans[kind];
+}
+
+static int
+compare_cstrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Adds the text form of `column` of every row of a transition table. */
+static void
+collect_values(Relation rel, Tuplestorestate *rows, const char *column, List **values)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attno = get_attnum(RelationGetRelid(rel), column);
+	TupleTableSlot *slot;
+	Oid			output;
+	bool		varlena;
+	int			pointer;
+
+	if (rows == NULL)
+		return;
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				errcode(ERRCODE_UNDEFINED_COLUMN),
+				errmsg("column \"%s\" of %s does not exist", column, RelationGetRelationName(rel)),
+				errdetail("segment tracks this table with that column."),
+				errhint("Track the table again with the column's new name."));
+	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &output, &varlena);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	/* a read pointer of our own: other triggers may read the same rows */
+	pointer = tuplestore_alloc_read_pointer(rows, 0);
+	tuplestore_select_read_pointer(rows, pointer);
+	tuplestore_rescan(rows);
+	while (tuplestore_gettupleslot(rows, true, false, slot))
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, attno, &isnull);
+
+		CHECK_FOR_INTERRUPTS();
+		if (!isnull)
+			*values = lappend(*values, OidOutputFunctionCall(output, value));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/* The distinct values as a text[], sorted; NULL when there are none. */
+static ArrayType *
+distinct_text_array(List *values)
+{
+	int			n = list_length(values);
+	char	  **sorted;
+	Datum	   *elems;
+	int			kept = 0;
+
+	if (n == 0)
+		return NULL;
+	sorted = palloc(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+		sorted[i] = list_nth(values, i);
+	qsort(sorted, n, sizeof(char *), compare_cstrings);
+	elems = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0)
+			elems[kept++] = CStringGetTextDatum(sorted[i]);
+	return construct_array(elems, kept, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* The customers whose rows the statement inserted, changed or deleted. */
+static ArrayType *
+touched_customers(TriggerData *trig, SourcePlan *sp)
+{
+	List	   *values = NIL;
+	ArrayType  *keys;
+	static Oid	types[1] = {TEXTARRAYOID};
+	Datum		arg[1];
+	List	   *customers = NIL;
+
+	collect_values(trig->tg_relation, trig->tg_newtable, sp->column, &values);
+	collect_values(trig->tg_relation, trig->tg_oldtable, sp->column, &values);
+	keys = distinct_text_array(values);
+	if (keys == NULL || sp->customers_sql == NULL)
+		return sp->customers_sql == NULL ? keys : NULL;
+
+	/* order items and products: the customers of their orders */
+	arg[0] = PointerGetDatum(keys);
+	kept_run(&sp->customers_plan, sp->customers_sql, 1, types, arg, NULL, false, SPI_OK_SELECT);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		char	   *key = SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, 1);
+
+		if (key)
+			customers = lappend(customers, key);
+	}
+	return distinct_text_array(customers);
+}
+
+/*
+ * Runs a kept statement of one text[] or int4[] argument; a serialization
+ * failure (another transaction got there after this one's snapshot) is said
+ * with the message and detail given, as the reason to retry.
+ */
+static void
+run_or_retry(SPIPlanPtr *plan, const char *sql, Oid type, Datum arg, int expect,
+			 const char *message, const char *detail)
+{
+	MemoryContext context = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		kept_run(plan, sql, 1, &type, &arg, NULL, false, expect);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_T_R_SERIALIZATION_FAILURE)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				errmsg("%s", message),
+				errdetail("%s", detail),
+				errhint("Retry the transaction."));
+	}
+	PG_END_TRY();
+}
+
+/* The statement that fired the trigger, for messages. */
+static const char *
+statement_name(TriggerData *trig)
+{
+	return psprintf("%s on %s",
+					TRIGGER_FIRED_BY_INSERT(trig->tg_event) ? "INSERT" :
+					TRIGGER_FIRED_BY_UPDATE(trig->tg_event) ? "UPDATE" :
+					TRIGGER_FIRED_BY_DELETE(trig->tg_event) ? "DELETE" : "TRUNCATE",
+					RelationGetRelationName(trig->tg_relation));
+}
+
+/*
+ * Share locks on the segments, in id order, and the latest time they were
+ * brought to (*known false if none was).
+ */
+static TimestampTz
+lock_segments(TriggerData *trig, List *ids, bool *known)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(ids), 1));
+	ListCell   *lc;
+	bool		isnull = true;
+	Datum		latest = 0;
+
+	foreach(lc, ids)
+		elems[foreach_current_index(lc)] = Int32GetDatum(lfirst_int(lc));
+	run_or_retry(&plan,
+				 "SELECT max(s.as_of) FROM (SELECT s.as_of FROM segment.segments s"
+				 " WHERE s.id = ANY ($1) ORDER BY s.id FOR SHARE) s",
+				 INT4ARRAYOID,
+				 PointerGetDatum(construct_array(elems, list_length(ids), INT4OID, sizeof(int32),
+												 true, TYPALIGN_INT)),
+				 SPI_OK_SELECT,
+				 "could not maintain segments: a concurrent transaction redefined or refreshed them",
+				 psprintf("%s read segments that another transaction changed after this transaction's snapshot was taken.",
+						  statement_name(trig)));
+	if (SPI_processed == 1)
+		latest = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*known = !isnull;
+	return *known ? DatumGetTimestampTz(latest) : 0;
+}
+
+/*
+ * Locks the customers' rows in segment.customer_turns, in key order; a
+ * serialization failure is said in terms of the statement that caused it.
+ */
+static void
+take_turns(ArrayType *keys, const char *statement)
+{
+	static SPIPlanPtr plan = NULL;
+
+	run_or_retry(&plan,
+				 "INSERT INTO segment.customer_turns AS t (customer_id)"
+				 " SELECT c FROM pg_catalog.unnest($1) c ORDER BY c"
+				 " ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1",
+				 TEXTARRAYOID, PointerGetDatum(keys), SPI_OK_INSERT,
+				 "could not maintain segments: a concurrent transaction changed the same customers",
+				 psprintf("%s touched customers that another transaction maintained after this transaction's snapshot was taken.",
+						  statement));
+}
+
+/*
+ * segment._take_turns(customers text[]) returns void: the same, for the
+ * clock and for changes made by hand (tags, groups, points).
+ */
+Datum
+segment_take_turns(PG_FUNCTION_ARGS)
+{
+	SPI_connect();
+	take_turns(PG_GETARG_ARRAYTYPE_P(0), "This statement");
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * segment._maintain(kind) returns trigger: AFTER ... FOR EACH STATEMENT on
+ * a tracked table, with transition tables named segment_new_rows and
+ * segment_old_rows (see segment._install_triggers()).
+ */
+Datum
+segment_maintain(PG_FUNCTION_ARGS)
+{
+	TriggerData *trig = (TriggerData *) fcinfo->context;
+	SourceKind	kind;
+	Catalog    *cat;
+	SourcePlan *sp;
+	ArrayType  *keys = NULL;
+	bool		truncate;
+	bool		known;
+	TimestampTz latest;
+	TimestampTz as_of;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_FOR_STATEMENT(trig->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trig->tg_event) || trig->tg_trigger->tgnargs != 1)
+		elog(ERROR, "segment._maintain() must be an AFTER ... FOR EACH STATEMENT trigger with one argument");
+	kind = source_kind_from_name(trig->tg_trigger->tgargs[0]);
+	truncate = TRIGGER_FIRED_BY_TRUNCATE(trig->tg_event);
+
+	SPI_connect();
+	cat = catalog_current(false);
+	/* until the catalog read after taking the locks is the one they were taken for */
+	for (;;)
+	{
+		Catalog    *after;
+
+		sp = source_plan(cat, kind);
+		/* a table that is no longer tracked under this kind: nothing to do */
+		if (!cat->src[kind].present || cat->src[kind].relid != RelationGetRelid(trig->tg_relation) ||
+			(sp->ids == NIL && !sp->rescore))
+		{
+			SPI_finish();
+			return PointerGetDatum(NULL);
+		}
+		if (!truncate && (keys = touched_customers(trig, sp)) == NULL)
+		{
+			SPI_finish();
+			return PointerGetDatum(NULL);
+		}
+		latest = lock_segments(trig, sp->ids, &known);
+		if (sp->rescore)
+			rfm_lock_scores();
+		after = catalog_current(false);
+		if (after == cat)
+			break;
+		cat = after;
+	}
+
+	if (keys)
+		take_turns(keys, statement_name(trig));
+	as_of = GetCurrentTransactionStartTimestamp();
+	/* the clock of a segment never goes back behind its members */
+	if (known && latest > as_of)
+		as_of = latest;
+
+	if (sp->rescore)
+	{
+		if (keys)
+			rfm_rescore_keys(cat, keys, TimestampTzGetDatum(as_of));
+		else
+		{
+			static SPIPlanPtr refresh_plan = NULL;
+			static Oid	types[1] = {TIMESTAMPTZOID};
+			Datum		arg[1] = {TimestampTzGetDatum(as_of)};
+
+			kept_run(&refresh_plan, "SELECT segment.rfm_refresh($1)", 1, types, arg, NULL, false,
+					 SPI_OK_SELECT);
+		}
+	}
+	engine_apply(cat, sp->ids, TimestampTzGetDatum(as_of), "data", keys);
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
