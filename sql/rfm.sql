@@ -368,6 +368,14 @@ SELECT segment.rfm_rescore('{" 9",NULL}', :'as_of'), segment.rfm_rescore('{}', :
 -- same scores and values as the incremental ones
 CREATE TEMP TABLE incremental AS
 SELECT customer_id, recency_days, frequency, monetary, segment.rfm_to_int(score) AS score FROM segment.customer_rfm;
+-- more than 64 keys take the statement planned for its keys: the same scores
+SELECT segment.rfm_rescore(ARRAY(SELECT g::text FROM generate_series(1, 100) g), :'as_of') AS rescored;
+SELECT count(*) AS differences
+  FROM ((SELECT * FROM incremental
+         EXCEPT SELECT customer_id, recency_days, frequency, monetary, segment.rfm_to_int(score) FROM segment.customer_rfm)
+        UNION ALL
+        (SELECT customer_id, recency_days, frequency, monetary, segment.rfm_to_int(score) FROM segment.customer_rfm
+         EXCEPT SELECT * FROM incremental)) d;
 SELECT segment.rfm_configure(method => 'fixed',
     recency_thresholds => (SELECT array_agg(upper_bound ORDER BY bin) FROM segment.rfm_thresholds
                             WHERE dimension = 'recency' AND bin < 5),

@@ -33,9 +33,14 @@ typedef struct Cuts
 	Datum		r,
 				f,
 				m;				/* numeric[] of the bins' upper bounds */
-	char	   *insert_sql;
+	char	   *insert_sql;		/* for a few customers, by a generic plan */
 	SPIPlanPtr	insert_plan;
+	char	   *insert_many_sql;	/* for more, planned for their keys */
+	SPIPlanPtr	insert_many_plan;
 } Cuts;
+
+/* Up to this many customers, rescoring runs a generic plan. */
+#define GENERIC_PLAN_MAX_KEYS 64
 
 static Cuts cuts = {-1};		/* generation -1: not loaded */
 static MemoryContext cuts_context = NULL;
@@ -52,14 +57,39 @@ copy_datum(int col, bool byval, int len)
 	return value;
 }
 
+/*
+ * The statement rescoring the customers in $3, with the values query that
+ * segment._rfm_values_sql() gives for `customers` ('each' or 'listed').
+ */
+static char *
+rescore_statement(const char *customers)
+{
+	static SPIPlanPtr values_plan = NULL;
+	static Oid	types[1] = {TEXTOID};
+	Datum		arg[1] = {CStringGetTextDatum(customers)};
+
+	kept_run(&values_plan,
+			 "SELECT segment._rfm_values_sql(s, $1) FROM segment.sources s WHERE s.kind = 'orders'",
+			 1, types, arg, NULL, false, SPI_OK_SELECT);
+	return MemoryContextStrdup(cuts_context, psprintf(
+		"INSERT INTO segment.customer_rfm"
+		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)"
+		" SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,"
+		" segment.rfm($7 - (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($4) c WHERE c < v.recency_days)::pg_catalog.int4,"
+		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($5) c WHERE c < v.frequency)::pg_catalog.int4,"
+		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($6) c WHERE c < v.monetary)::pg_catalog.int4),"
+		" pg_catalog.now(), $1"
+		" FROM (%s) v",
+		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
+}
+
 static void
 load_cuts(Catalog *cat)
 {
 	static SPIPlanPtr cuts_plan = NULL;
-	static SPIPlanPtr values_plan = NULL;
-	char	   *values_sql;
 
 	kept_retire(cuts.insert_plan);
+	kept_retire(cuts.insert_many_plan);
 	if (cuts_context)
 		kept_retire_context(cuts_context);
 	cuts_context = AllocSetContextCreate(TopMemoryContext, "segment rfm cut points",
@@ -84,19 +114,8 @@ load_cuts(Catalog *cat)
 	cuts.m = copy_datum(5, false, -1);
 
 	/* each customer's values, computed as the refresh computes them */
-	kept_run(&values_plan,
-			 "SELECT segment._rfm_values_sql(s, true) FROM segment.sources s WHERE s.kind = 'orders'",
-			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
-	values_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	cuts.insert_sql = MemoryContextStrdup(cuts_context, psprintf(
-		"INSERT INTO segment.customer_rfm"
-		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)"
-		" SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,"
-		" segment.rfm($7 - (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($4) c WHERE c < v.recency_days)::pg_catalog.int4,"
-		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($5) c WHERE c < v.frequency)::pg_catalog.int4,"
-		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($6) c WHERE c < v.monetary)::pg_catalog.int4),"
-		" pg_catalog.now(), $1"
-		" FROM (%s) v", values_sql));
+	cuts.insert_sql = rescore_statement("each");
+	cuts.insert_many_sql = rescore_statement("listed");
 	cuts.present = true;
 }
 
@@ -150,7 +169,11 @@ rfm_rescore_keys(Catalog *cat, ArrayType *keys, Datum as_of)
 	values[4] = c->f;
 	values[5] = c->m;
 	values[6] = c->bins;
-	kept_run(&c->insert_plan, c->insert_sql, 7, insert_types, values, NULL, false, SPI_OK_INSERT);
+	if (ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)) <= GENERIC_PLAN_MAX_KEYS)
+		kept_run(&c->insert_plan, c->insert_sql, 7, insert_types, values, NULL, false, SPI_OK_INSERT);
+	else if (SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, insert_types, 0),
+							  values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "rescoring customers failed");
 	return (int64) SPI_processed;
 }
 

@@ -321,13 +321,13 @@ COMMENT ON FUNCTION segment._rfm_orders(boolean) IS
     'The tracked orders table, with its columns checked if asked, or an error if there is none.';
 
 -- The query of each customer's recency, frequency and monetary value at $1
--- over the window $2; with only_listed => true, only for the customers in $3
--- (keys as text, compared in the column's own type so its index serves).
--- Listed customers are read by key alone, the window left to the
--- aggregates' FILTER: the statement is planned once for any keys, and a
--- generic plan would otherwise combine the key with a time index and read
--- every order of the window.
-CREATE FUNCTION segment._rfm_values_sql(o segment.sources, only_listed boolean)
+-- over the window $2: for every customer ('all'), or only for those in $3
+-- (keys as text, compared in the column's own type so its index serves),
+-- planned for those keys ('listed') or once for any few keys ('each').  For
+-- the last, the window is left to the aggregates' FILTER: a generic plan
+-- would combine the key with a time index and read every order of the
+-- window; for many keys, the window in WHERE spares aggregating old orders.
+CREATE FUNCTION segment._rfm_values_sql(o segment.sources, customers text)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -335,8 +335,14 @@ AS $$
 DECLARE
     key_is_unique boolean;
     in_window text := format('o.%1$I > $1 - $2 AND o.%1$I <= $1', o.time_column);
-    filter text := CASE WHEN only_listed THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
+    filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
+    listed text := format('o.%I = ANY ($3::%s[])', o.customer_column,
+                          segment._column_type(o.relation, o.customer_column, 'customer'));
 BEGIN
+    IF customers IS NULL OR customers NOT IN ('all', 'listed', 'each') THEN
+        RAISE EXCEPTION 'customers must be all, listed or each, not %', customers
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     -- a unique order key makes count(DISTINCT), which sorts, unnecessary
     SELECT EXISTS (SELECT 1
                      FROM pg_index i
@@ -356,15 +362,15 @@ BEGIN
         o.customer_column, o.time_column,
         CASE WHEN key_is_unique THEN '' ELSE 'DISTINCT' END, o.key_column,
         o.amount_column, o.relation,
-        CASE WHEN only_listed THEN
-            format('o.%I = ANY ($3::%s[])', o.customer_column,
-                   segment._column_type(o.relation, o.customer_column, 'customer'))
-        ELSE in_window || format(' AND o.%I IS NOT NULL', o.customer_column) END,
+        CASE customers
+            WHEN 'all' THEN in_window || format(' AND o.%I IS NOT NULL', o.customer_column)
+            WHEN 'listed' THEN in_window || ' AND ' || listed
+            ELSE listed END,
         filter,
-        CASE WHEN only_listed THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
+        CASE WHEN customers = 'each' THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
 END
 $$;
-COMMENT ON FUNCTION segment._rfm_values_sql(segment.sources, boolean) IS
+COMMENT ON FUNCTION segment._rfm_values_sql(segment.sources, text) IS
     'SQL computing recency days, distinct orders and amount per customer over the RFM window.';
 
 -- The score of value_sql given n ascending cut points cuts_sql[1..n]: bin k
@@ -542,7 +548,7 @@ BEGIN
                             segment._rfm_score_sql('v.monetary', 'c.m', b - 1, b, false));
     END IF;
 
-    EXECUTE 'WITH v AS MATERIALIZED (' || segment._rfm_values_sql(o, false) || ')' || cut_sql
+    EXECUTE 'WITH v AS MATERIALIZED (' || segment._rfm_values_sql(o, 'all') || ')' || cut_sql
         || ', kept AS (INSERT INTO segment.rfm_thresholds'
            '   (dimension, bin, score, lower_bound, upper_bound, method, bins, "window", as_of, computed_at)'
            '   SELECT d.dimension, k, CASE WHEN d.dimension = ''recency'' THEN $7 + 1 - k ELSE k END,'
