@@ -21,8 +21,11 @@ BEGIN
                         WHEN 'tag' THEN what = ANY (s.tags_tested)
                         WHEN 'points' THEN s.uses_points END);
     IF cardinality(ids) > 0 THEN
-        PERFORM segment._take_turns(ARRAY[customer]);
         ids := segment._with_dependants(ids, maintained_only => true);
+        -- as the triggers do: wait for a whole-segment writer (define,
+        -- refresh, tick), then for others maintaining this customer
+        PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR SHARE;
+        PERFORM segment._take_turns(ARRAY[customer]);
         PERFORM segment._apply(ids, segment._clock(ids), 'manual', ARRAY[customer]);
     END IF;
 END

@@ -27,7 +27,6 @@ DECLARE
     customers text[];
     everyone integer[] := '{}';     -- segments whose clock effects cannot be narrowed
     groups jsonb[] := '{}';         -- {ids, customers}: what each group revisits
-    touched text[] := '{}';
     grp jsonb;
     r record;
     k integer;
@@ -65,16 +64,15 @@ BEGIN
                    INTO customers USING as_of, since;
                 IF customers IS NOT NULL THEN
                     groups := groups || jsonb_build_object('ids', g.ids, 'customers', customers);
-                    touched := touched || customers;
                 END IF;
             END LOOP;
             IF cardinality(everyone) > 0 THEN
                 RETURN QUERY SELECT a.segment, a.members, a.entered, a.exited
                                FROM segment._apply(segment._with_dependants(everyone, maintained_only => true), as_of, 'clock') a;
             END IF;
-            IF cardinality(touched) > 0 THEN
-                -- turns on every customer at once, in key order, as triggers take them
-                PERFORM segment._take_turns(ARRAY(SELECT DISTINCT t FROM unnest(touched) t));
+            IF cardinality(groups) > 0 THEN
+                -- no customer turns: the segments are locked FOR UPDATE, and
+                -- whoever maintains them for a customer waits on FOR SHARE
                 -- one group after the other, each seeing what the last wrote;
                 -- a dependant reached from two groups is summed into one row
                 FOREACH grp IN ARRAY groups LOOP
