@@ -392,7 +392,7 @@ SELECT (SELECT count(*) FROM (SELECT * FROM incremental
                               EXCEPT SELECT * FROM incremental) b) AS only_full;
 
 -- A refresh that fails half-way (here, a trigger refusing customer 7's row
--- after the old rows were deleted) leaves the previous scores.
+-- after other rows were rewritten) leaves the previous scores.
 CREATE TEMP TABLE before_failure AS
 SELECT customer_id, segment.rfm_to_int(score) AS score, as_of FROM segment.customer_rfm;
 CREATE FUNCTION pg_temp.refuse_7() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -402,7 +402,7 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER refuse_7 BEFORE INSERT ON segment.customer_rfm
+CREATE TRIGGER refuse_7 BEFORE INSERT OR UPDATE ON segment.customer_rfm
     FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_7();
 SELECT segment.rfm_configure();
 SELECT segment.rfm_refresh(:'as_of'::timestamptz + interval '1 day');

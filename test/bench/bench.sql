@@ -7,10 +7,13 @@ DROP SCHEMA IF EXISTS bench CASCADE;
 CREATE SCHEMA bench;
 
 -- Runs `sql` once to warm up, then `reps` times, and returns the median in
--- milliseconds.  With undo, each run happens in a subtransaction that is
--- rolled back, so every run does the same work on the same data.
-CREATE FUNCTION bench.median_ms(sql text, reps int DEFAULT 3, undo boolean DEFAULT false)
-RETURNS double precision
+-- milliseconds.  Each run is a transaction of its own, as a scheduled
+-- refresh is (a run does not meet the row versions the one before it left
+-- behind, still visible to it); with undo, each run is rolled back instead,
+-- so every run does the same work on the same data.  A procedure, for the
+-- COMMIT: CALL bench.median_ms(sql, reps, undo, NULL) returns ms.
+CREATE PROCEDURE bench.median_ms(sql text, reps int DEFAULT 3, undo boolean DEFAULT false,
+                                 INOUT ms double precision DEFAULT NULL)
 LANGUAGE plpgsql AS $$
 DECLARE
     times double precision[] := '{}';
@@ -18,23 +21,27 @@ DECLARE
     took double precision;
 BEGIN
     FOR i IN 0..reps LOOP
-        BEGIN
-            started := clock_timestamp();
-            EXECUTE sql;
-            took := extract(epoch FROM clock_timestamp() - started) * 1000;
-            IF undo THEN
+        started := clock_timestamp();
+        IF undo THEN
+            BEGIN
+                EXECUTE sql;
+                took := extract(epoch FROM clock_timestamp() - started) * 1000;
                 RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'bench: undo';
-            END IF;
-        EXCEPTION WHEN raise_exception THEN
-            IF SQLERRM <> 'bench: undo' THEN
-                RAISE;
-            END IF;
-        END;
+            EXCEPTION WHEN raise_exception THEN
+                IF SQLERRM <> 'bench: undo' THEN
+                    RAISE;
+                END IF;
+            END;
+        ELSE
+            EXECUTE sql;
+            COMMIT;
+            took := extract(epoch FROM clock_timestamp() - started) * 1000;
+        END IF;
         IF i > 0 THEN
             times := times || took;
         END IF;
     END LOOP;
-    RETURN (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t) FROM unnest(times) t);
+    ms := (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t) FROM unnest(times) t);
 END
 $$;
 

@@ -42,7 +42,7 @@ trap 'status=$?; rm -rf "$work"; [ $status -eq 0 ] || echo "bench: failed in $cu
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 calc() { awk "BEGIN { printf \"%.4f\", $1 }"; }
 # median over bench.median_ms(): statement text passed through dollar quotes
-median_ms() { sql -c "SELECT bench.median_ms(\$bench\$$1\$bench\$${2:+, $2})"; }
+median_ms() { sql -c "CALL bench.median_ms(\$bench\$$1\$bench\$, ${2:-undo => false})"; }
 
 # record scale scenario what segment_ms peer peer_ms target met-expression note
 # The ratio printed is always segment / peer (of times: lower is better), so
