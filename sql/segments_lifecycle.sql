@@ -29,6 +29,19 @@ SELECT segment.define('big_spenders', 'spent() >= 100', as_of => :'as_of');
 SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'vip_big';
 SELECT * FROM segment.refresh('big_spenders', as_of => :'as_of');
 
+-- A rule too long to be copied into the rules that read it (over 16 kB
+-- compiled) is evaluated in a pass of its own, before its readers, which
+-- read what it stored: redefined from Skopje to Warsaw, its reader follows.
+SELECT segment.define('long_list', 'city IN (' || (SELECT string_agg(quote_literal('City ' || g), ', ')
+                                                     FROM generate_series(1, 1500) g) || ', ''Skopje'')',
+                      as_of => :'as_of');
+SELECT segment.define('long_list_reader', 'in_segment(''long_list'') AND NOT tagged(''vip'')', as_of => :'as_of');
+SELECT segment.define('long_list', replace((SELECT rule::text FROM segment.segments WHERE name = 'long_list'),
+                                           '''Skopje''', '''Warsaw'''), as_of => :'as_of');
+SELECT array_agg(customer_id ORDER BY customer_id) FROM segment.members WHERE segment = 'long_list_reader';
+SELECT count(*) AS differences FROM segment.verify(:'as_of');
+SELECT segment.drop_segment('long_list_reader'), segment.drop_segment('long_list');
+
 -- Cycles are refused, directly, through other segments, and through tags;
 -- the refused definition changes nothing.
 SELECT segment.define('big_spenders', 'in_segment(''big_spenders'')');

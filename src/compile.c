@@ -1185,7 +1185,7 @@ compiler_add_rule(Compiler *cx, const char *segment_name, const char *rule_text,
 #define INLINE_MAX 16384
 
 Compiler *
-compile_batch(Catalog *cat, List *ordered_ids, bool all, List **segment_ids, List **predicates)
+compile_pass(Catalog *cat, List *ordered_ids, bool all, List **segment_ids, List **predicates)
 {
 	Compiler   *cx = compiler_create(cat);
 	ListCell   *lc;

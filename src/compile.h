@@ -71,7 +71,7 @@ extern char *compiler_tick_query(Compiler *cx);
  * stored membership of a segment still to be evaluated is left for a later
  * evaluation, unless `all`.  Fills the ids compiled and their predicates.
  */
-extern Compiler *compile_batch(Catalog *cat, List *ordered_ids, bool all,
+extern Compiler *compile_pass(Catalog *cat, List *ordered_ids, bool all,
 							   List **segment_ids, List **predicates);
 
 #endif							/* SEGMENT_COMPILE_H */

@@ -101,7 +101,7 @@ compile_all(ArrayType *ids, List **segment_ids, List **predicates)
 		ereport(ERROR,
 				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				errmsg("no segments to evaluate"));
-	return compile_batch(cat, catalog_dependency_order(cat, asked), true, segment_ids, predicates);
+	return compile_pass(cat, catalog_dependency_order(cat, asked), true, segment_ids, predicates);
 }
 
 /*

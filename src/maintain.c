@@ -44,7 +44,8 @@ typedef struct SourcePlan
 	List	   *ids;			/* segments to re-evaluate, dependants included */
 	bool		rescore;		/* orders, with RFM cut points to rescore with */
 	char	   *column;			/* of the changed rows: the customer, order or product */
-	char	   *customers_sql;	/* order items, products: their customers; $1 text[] */
+	bool		indirect;		/* order items, products: customers through orders */
+	char	   *customers_sql;	/* their customers, $1 text[]; NULL with orders untracked */
 	SPIPlanPtr	customers_plan;
 } SourcePlan;
 
@@ -68,7 +69,7 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	if (sp->customers_sql)
 		pfree(sp->customers_sql);
 	memset(sp, 0, sizeof(SourcePlan));
-	sp->generation = cat->generation;
+	sp->generation = -1;		/* until built: an error below leaves it unbuilt */
 	MemoryContextSwitchTo(old);
 
 	/* RFM scores follow orders, and so do the segments that read them */
@@ -96,6 +97,7 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 			break;
 		case SRC_ITEMS:
 			sp->column = pstrdup(src->order_ref);
+			sp->indirect = true;
 			sp->customers_sql = o->present ?
 				psprintf("SELECT DISTINCT (o.%s)::pg_catalog.text FROM %s o WHERE o.%s = ANY ($1::%s[])",
 						 quote_identifier(o->customer), o->qualname, quote_identifier(o->key),
@@ -104,6 +106,7 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 			break;
 		case SRC_PRODUCTS:
 			sp->column = pstrdup(src->key);
+			sp->indirect = true;
 			sp->customers_sql = (o->present && items->present && items->product_ref) ?
 				psprintf("SELECT DISTINCT (o.%s)::pg_catalog.text FROM %s o JOIN %s i ON i.%s = o.%s"
 						 " WHERE i.%s = ANY ($1::%s[])",
@@ -118,6 +121,7 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 			break;
 	}
 	MemoryContextSwitchTo(old);
+	sp->generation = cat->generation;
 }
 
 static SourcePlan *
@@ -212,8 +216,10 @@ touched_customers(TriggerData *trig, SourcePlan *sp)
 	collect_values(trig->tg_relation, trig->tg_newtable, sp->column, &values);
 	collect_values(trig->tg_relation, trig->tg_oldtable, sp->column, &values);
 	keys = distinct_text_array(values);
-	if (keys == NULL || sp->customers_sql == NULL)
-		return sp->customers_sql == NULL ? keys : NULL;
+	if (keys == NULL || !sp->indirect)
+		return keys;
+	if (sp->customers_sql == NULL)
+		return NULL;			/* no orders tracked: nothing names a customer */
 
 	/* order items and products: the customers of their orders */
 	arg[0] = PointerGetDatum(keys);

@@ -2,7 +2,7 @@
  * refresh.c: the refresh engine (refresh.h).
  *
  * The segments asked for are evaluated in as few passes as their
- * dependencies allow (compile_batch(): a segment read by another of the same
+ * dependencies allow (compile_pass(): a segment read by another of the same
  * pass is read as its predicate).  Each pass is two statements.  The first
  * only reads: per customer, the segments the evaluation (compile.c) puts
  * them in beside those stored, as two arrays, streamed into a receiver here
@@ -67,7 +67,7 @@ PG_FUNCTION_INFO_V1(segment_with_dependants);
 #define NPARAMS 4
 static Oid	param_types[NPARAMS] = {TIMESTAMPTZOID, TEXTARRAYOID, INT4ARRAYOID, TEXTOID};
 
-/* Per segment of the batch: what the caller gets back. */
+/* Per segment of a pass: what the caller gets back. */
 typedef struct SegmentResult
 {
 	int32		id;
@@ -133,15 +133,19 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 							compiler_customer_query(cx, segment_ids, predicates, ROWS_EACH));
 		case EVAL_SOME:
 		case EVAL_MANY:
-			/* by key; the segment as a mere filter, since it matches most rows */
-			return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
-							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
-							mode == EVAL_SOME ?
-							compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED) :
-			/* everyone's rows aggregated, the given customers kept (the array is hashed) */
-							psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
-									 compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL)),
-							psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
+			{
+				/* for most customers, everyone's rows, the keys kept (the array is hashed) */
+				const char *evaluated = mode == EVAL_SOME ?
+					compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED) :
+					psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
+							 compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL));
+
+				/* by key; the segment as a mere filter, since it matches most rows */
+				return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
+								" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
+								evaluated,
+								psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
+			}
 		case EVAL_MODES:
 			break;
 	}
@@ -196,7 +200,7 @@ find_result(SegmentResult *results, int n, int32 sid)
 	for (int i = 0; i < n; i++)
 		if (results[i].id == sid)
 			return &results[i];
-	elog(ERROR, "segment id %d is not in the batch", sid);
+	elog(ERROR, "segment id %d is not in the pass", sid);
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -215,7 +219,7 @@ array_ids(Datum array, int32 *ids, int max)
 		if (nulls && !(nulls[i / 8] & (1 << (i % 8))))
 			continue;
 		if (n == max)
-			elog(ERROR, "more segment ids than the batch has");
+			elog(ERROR, "more segment ids than the pass has");
 		ids[n++] = *data++;
 	}
 	return n;
@@ -331,7 +335,7 @@ apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *ent
 			if (strcmp(r->results[i].name, name) == 0)
 				res = &r->results[i];
 		if (res == NULL)
-			elog(ERROR, "segment \"%s\" is not in the batch", name);
+			elog(ERROR, "segment \"%s\" is not in the pass", name);
 
 		res->entered += DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
 		res->exited += DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
@@ -531,10 +535,10 @@ compiled_passes(Catalog *cat, List *ids, bool per_customer)
 	{
 		List	   *segment_ids;
 		List	   *predicates;
-		Compiler   *cx = compile_batch(cat, pending, false, &segment_ids, &predicates);
+		Compiler   *cx = compile_pass(cat, pending, false, &segment_ids, &predicates);
 
 		if (segment_ids == NIL)
-			elog(ERROR, "no segment of the batch could be compiled");
+			elog(ERROR, "no segment of the pass could be compiled");
 		passes = lappend(passes, make_pass(cat, cx, segment_ids, predicates, per_customer));
 		pending = list_difference_int(pending, segment_ids);
 	}

@@ -95,7 +95,7 @@ load_cuts(Catalog *cat)
 	cuts_context = AllocSetContextCreate(TopMemoryContext, "segment rfm cut points",
 										 ALLOCSET_SMALL_SIZES);
 	memset(&cuts, 0, sizeof(cuts));
-	cuts.generation = cat->generation;
+	cuts.generation = -1;		/* until loaded: an error below leaves it unloaded */
 
 	/* empty bins (ntile over fewer customers than bins) have no upper bound */
 	kept_run(&cuts_plan,
@@ -106,7 +106,10 @@ load_cuts(Catalog *cat)
 			 " FROM segment.rfm_thresholds t HAVING count(*) > 0",
 			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0 || !cat->src[SRC_ORDERS].present)
+	{
+		cuts.generation = cat->generation;
 		return;
+	}
 	cuts.window = copy_datum(1, false, 16);
 	cuts.bins = copy_datum(2, true, 4);
 	cuts.r = copy_datum(3, false, -1);
@@ -117,6 +120,7 @@ load_cuts(Catalog *cat)
 	cuts.insert_sql = rescore_statement("each");
 	cuts.insert_many_sql = rescore_statement("listed");
 	cuts.present = true;
+	cuts.generation = cat->generation;
 }
 
 static Cuts *
