@@ -102,6 +102,8 @@ SELECT segment.define('bad', 'spent() > 0', mode => 'sometimes');
 SELECT segment.track_customers('shop.nope');
 SELECT segment.track_customers('shop.customers', id_column => 'idd');
 SELECT segment.track_customers('shop.customers', id_column => 'lat');
+-- a key must name one customer: first_name is text, but not unique
+SELECT segment.track_customers('shop.customers', id_column => 'first_name');
 SELECT segment.track_orders('shop.orders', time_column => 'status');
 SELECT segment.track_orders('shop.orders', amount_column => 'channel', time_column => 'placed_at');
 SELECT count(*) AS changed FROM (SELECT * FROM before EXCEPT SELECT * FROM segment.membership

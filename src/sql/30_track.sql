@@ -68,6 +68,23 @@ $$;
 COMMENT ON FUNCTION segment._check_column(regclass, name, text, text) IS
     'Checks that a tracked column exists and has a usable type.';
 
+-- Whether a column alone has a unique index that is checked at once (a
+-- primary key or UNIQUE, not deferrable): then no two rows share a value.
+CREATE FUNCTION segment._has_unique_index(relation regclass, col name)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT EXISTS (SELECT 1
+                     FROM pg_index i
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = relation AND i.indisunique AND i.indimmediate
+                      AND i.indisvalid AND i.indnkeyatts = 1 AND i.indpred IS NULL
+                      AND a.attname = col);
+END;
+COMMENT ON FUNCTION segment._has_unique_index(regclass, name) IS
+    'Whether a column has a unique, immediately checked index of its own.';
+
 -- Records a source, installs its maintenance triggers, then re-binds every
 -- segment so that a change that breaks one is refused here rather than at
 -- its next refresh, and recomputes the segments that read that kind of data.
@@ -118,8 +135,23 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    primary_key name;
 BEGIN
     PERFORM segment._check_column(relation, id_column, 'id', 'key');
+    -- one customer per key: membership and every lookup are by key
+    IF NOT segment._has_unique_index(relation, id_column) THEN
+        SELECT a.attname INTO primary_key
+          FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = relation AND i.indisprimary AND i.indnkeyatts = 1;
+        RAISE EXCEPTION 'column "%" of % does not identify one customer', id_column, relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  DETAIL = 'A customer key needs a primary key or a unique constraint of its own, checked at once (not deferrable).',
+                  HINT = CASE WHEN primary_key IS NOT NULL
+                              THEN format('The primary key of %s is %I: track_customers(%L, id_column => %L).',
+                                          relation, primary_key, relation::text, primary_key)
+                              ELSE format('Add one: ALTER TABLE %s ADD PRIMARY KEY (%I);', relation, id_column) END;
+    END IF;
     PERFORM segment._track(ROW('customers', relation, id_column, NULL, NULL, NULL, NULL,
                                NULL, NULL, NULL, NULL, now())::segment.sources);
 END

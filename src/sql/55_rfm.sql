@@ -348,13 +348,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     -- a unique order key makes count(DISTINCT), which sorts, unnecessary
-    SELECT EXISTS (SELECT 1
-                     FROM pg_index i
-                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                    WHERE i.indrelid = o.relation AND i.indisunique AND i.indimmediate
-                      AND i.indisvalid AND i.indnkeyatts = 1 AND i.indpred IS NULL
-                      AND a.attname = o.key_column)
-      INTO key_is_unique;
+    key_is_unique := segment._has_unique_index(o.relation, o.key_column);
     RETURN format(
         'SELECT (o.%1$I)::text AS customer_id,'
         ' floor(extract(epoch FROM $1 - (max(o.%2$I)%8$s)::timestamptz) / 86400)::integer AS recency_days,'

@@ -201,23 +201,40 @@ bench_b6() {
     record "$scale" B6 'segments_of(c), p50' "$so" 'indexed table lookup' "$pso" 'p50 <= 0.05 ms' "$so <= 0.05" '1,900 calls'
 }
 
-# B3: one COPY of 100,000 orders (spread over every customer, at most 100,000
-# of them), each run rolled back, against the same COPY into an untracked
-# copy of the table, and against COPY with triggers off + full recompute.
+# B3 and B2 write orders at the wall clock's time, and the maintenance they
+# set off evaluates at now().  The generated data ends on 2026-11-01, so the
+# store is first brought to now, as a live store's segments and scores are:
+# evaluated weeks later than they were stored, every customer an order
+# touches would also leave its 30-day segments, and the figure would depend
+# on the day of the run.  Once per scale.
+at_now=
+bring_to_now() {
+    [ "$at_now" = "$scale" ] && return 0
+    echo "   bringing segments and RFM scores to now"
+    sql -c "SELECT count(*) FROM segment.refresh(as_of => now())" >/dev/null
+    sql -c "SELECT segment.rfm_refresh(now())" >/dev/null
+    at_now=$scale
+}
+
+# B3: one COPY of 100,000 orders of the last few hours (spread over every
+# customer, at most 100,000 of them), each run rolled back, against the same
+# COPY into an untracked copy of the table, and against COPY with triggers
+# off + full recompute.
 bench_b3() {
     current="B3 at scale $scale"; echo "== $current: COPY of 100,000 orders"
     local copy plain rebuild
+    bring_to_now
     sql -c "CREATE TABLE bench.orders_plain (LIKE shop.orders INCLUDING ALL);
             ALTER TABLE bench.orders_plain ADD FOREIGN KEY (customer_id) REFERENCES shop.customers;
             COPY (SELECT 2000000000 + g, 1 + (g * 7919) % $customers,
-                         timestamptz '2026-10-31' + g * interval '100 ms', 20 + g % 80, 'paid', 'web'
+                         now() - interval '3 hours' + g * interval '100 ms', 20 + g % 80, 'paid', 'web'
                     FROM generate_series(1, 100000) g) TO '$work/orders.csv'"
     copy=$(median_ms "COPY shop.orders FROM '$work/orders.csv'" 'undo => true')
     plain=$(median_ms "COPY bench.orders_plain FROM '$work/orders.csv'" 'undo => true')
     rebuild=$(median_ms "ALTER TABLE shop.orders DISABLE TRIGGER USER;
         COPY shop.orders FROM '$work/orders.csv';
-        SELECT count(*) FROM segment.refresh(as_of => '2026-11-01');
-        SELECT segment.rfm_refresh('2026-11-01')" 'undo => true')
+        SELECT count(*) FROM segment.refresh(as_of => now());
+        SELECT segment.rfm_refresh(now())" 'undo => true')
     record "$scale" B3 'COPY 100,000 orders, 18 segments and RFM maintained' "$copy" 'the same COPY, no triggers' "$plain" \
         'ratio <= 3' "$copy <= 3 * $plain" "COPY with triggers off + full refresh + rfm_refresh: ${rebuild} ms"
 }
@@ -238,6 +255,7 @@ median_tps() {
 bench_b2() {
     current="B2 at scale $scale"; echo "== $current: single-row order inserts, 2 clients"
     local seconds with without
+    bring_to_now
     seconds=$(awk "BEGIN { print ($scale < 0.05) ? 2 : 10 }")
     sql -c "CREATE SEQUENCE bench.order_ids START 3000000000"
     cat > "$work/insert.sql" <<PGB
@@ -265,7 +283,7 @@ explain_refresh() {
     query=$(sql -c "SELECT replace(segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments ORDER BY id), false),
                                    '\$1', \$\$timestamptz '2026-11-01 00:00:00+00'\$\$)")
     mkdir -p "$BENCH_EXPLAIN_DIR"
-    sql -c "EXPLAIN (ANALYZE, BUFFERS) $query" > "$BENCH_EXPLAIN_DIR/refresh-$scale.txt"
+    sql -c "EXPLAIN (ANALYZE, BUFFERS) $query" > "$BENCH_EXPLAIN_DIR/refresh-scale-$scale.txt"
 }
 
 print_results() {
@@ -294,7 +312,8 @@ sql -c "DROP SCHEMA IF EXISTS results CASCADE; CREATE SCHEMA results;
 describe_machine
 
 # Order matters: B1 leaves membership refreshed at 2026-11-01, which B4's tick
-# starts from; B5 turns RFM on before B3 and B2 maintain it; B2 comes last
+# starts from; B3 and B2 bring the store, RFM scores included, to now, so
+# they come after the scenarios that work at 2026-11-01; B2 comes last
 # because its inserts are kept.
 scenarios=" ${BENCH_SCENARIOS:-B1 B5 B4 B6 B3 B2} "
 for scale in "${scales[@]}"; do
