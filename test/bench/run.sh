@@ -68,7 +68,7 @@ SQL
 describe_machine() {
     echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
     echo "== $(sql -c 'SELECT version()')"
-    echo "== settings: $(sql -c "SELECT string_agg(name || '=' || setting || COALESCE(unit, ''), ', ' ORDER BY name)
+    echo "== settings: $(sql -c "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
                                    FROM pg_settings
                                   WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem',
                                                  'max_parallel_workers_per_gather', 'synchronous_commit', 'jit')")"
