@@ -16,7 +16,7 @@
 
 #include "access/table.h"
 #include "catalog/pg_type.h"
-#include "compile.h"
+#include "compile_internal.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -53,42 +53,7 @@ typedef struct Operand
 	int			days_since_of;	/* days since a row of this FeatureSource, or -1 */
 } Operand;
 
-/* The three feature sources, joined to customers as fo, fi and fe. */
-typedef enum FeatureSource
-{
-	FS_ORDERS,
-	FS_ITEMS,
-	FS_EVENTS,
-	FS_COUNT
-} FeatureSource;
-
-static const char *const feature_alias[FS_COUNT] = {"fo", "fi", "fe"};
-
-struct Compiler
-{
-	Catalog    *cat;
-	List	   *features[FS_COUNT]; /* aggregate SQL, position = column number */
-	/* the FILTER conditions of a source's aggregates, and whether one has none */
-	List	   *row_filters[FS_COUNT];
-	bool		unfiltered[FS_COUNT];
-	bool		need_points;
-	bool		need_rfm;
-	/* what in_segment(), tagged() and in_group() look up, joined as fm, ft, fg */
-	List	   *member_of;		/* segment ids */
-	/* segments of this evaluation, read as their predicates instead */
-	List	   *inline_ids;
-	List	   *inline_sql;
-	List	   *tags;
-	List	   *groups;
-	/* what the clock can change, for segment.tick() */
-	List	   *edges[FS_COUNT];	/* intervals (SQL) at which windows end */
-	List	   *age_columns;	/* customer date columns read by age() */
-	bool		clock_unbounded;	/* a clock effect we cannot narrow down */
-	/* the rule being added */
-	const char *text;
-	const char *segment;
-	RuleDeps   *deps;
-};
+const char *const feature_alias[FS_COUNT] = {"fo", "fi", "fe"};
 
 static Operand compile_operand(Compiler *cx, const RuleNode *node, Scope scope);
 static char *compile_predicate(Compiler *cx, const RuleNode *node, Scope scope);
@@ -251,6 +216,22 @@ lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node
  */
 
 /*
+ * Whether a column holds exact numbers, whose sums rows add to and take from
+ * without rounding (so the clock's store can keep them).
+ */
+static bool
+exact_column(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Oid			type;
+
+	if (attnum == InvalidAttrNumber)
+		return false;
+	type = getBaseType(get_atttype(relid, attnum));
+	return type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID;
+}
+
+/*
  * Registers an aggregate (deduplicated) with its FILTER condition (NULL for
  * none) and returns its column reference.  Rows stamped after as_of are left
  * out, so any behaviour depends on the clock: a row dated ahead counts once
@@ -258,7 +239,7 @@ lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node
  * source has one, only rows that meet one of them need aggregating.
  */
 static char *
-feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter)
+feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, bool additive)
 {
 	char	   *aggregate = filter ? psprintf("%s FILTER (WHERE %s)", call, filter) : pstrdup(call);
 	int			n = 0;
@@ -273,6 +254,9 @@ feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter)
 		n++;
 	}
 	cx->features[fs] = lappend(cx->features[fs], aggregate);
+	cx->calls[fs] = lappend(cx->calls[fs], pstrdup(call));
+	cx->filters[fs] = lappend(cx->filters[fs], filter ? pstrdup(filter) : NULL);
+	cx->additive[fs] = lappend_int(cx->additive[fs], additive);
 	if (filter == NULL)
 		cx->unfiltered[fs] = true;
 	else
@@ -325,16 +309,16 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 		case WIN_LAST:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
-			return psprintf("%s > (SELECT $1 - %s::pg_catalog.interval)", time_col,
-							interval_sql(win->n1, win->unit));
+			return psprintf("%s > (SELECT %s - %s::pg_catalog.interval)", time_col,
+							cx->as_of, interval_sql(win->n1, win->unit));
 		case WIN_AGO:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
 			add_edge(cx, fs, interval_sql(win->n2, win->unit));
-			return psprintf("%s > (SELECT $1 - %s::pg_catalog.interval)"
-							" AND %s <= (SELECT $1 - %s::pg_catalog.interval)",
-							time_col, interval_sql(win->n1, win->unit),
-							time_col, interval_sql(win->n2, win->unit));
+			return psprintf("%s > (SELECT %s - %s::pg_catalog.interval)"
+							" AND %s <= (SELECT %s - %s::pg_catalog.interval)",
+							time_col, cx->as_of, interval_sql(win->n1, win->unit),
+							time_col, cx->as_of, interval_sql(win->n2, win->unit));
 		case WIN_DATES:
 			return psprintf("%s >= %s::pg_catalog.date AND %s < %s::pg_catalog.date + 1",
 							time_col, quote_literal_cstr(win->str),
@@ -462,10 +446,11 @@ distinct_months(Compiler *cx, const RuleNode *call, const char *time_col, const 
 										 " (((pg_catalog.date_part('year', %s) * 12"
 										 " + pg_catalog.date_part('month', %s))::pg_catalog.int4 %% 64 + 64) %% 64))",
 										 time_col, time_col),
-								filter));
+								filter, false));
 #endif
 	return feature(cx, FS_ORDERS,
-				   psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))", time_col), filter);
+				   psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))", time_col), filter,
+				   false);
 }
 
 static Operand
@@ -480,17 +465,18 @@ compile_order_verb(Compiler *cx, const RuleNode *node)
 
 	if (strcmp(v, "orders") == 0)
 	{
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, "count(*)", filter));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, "count(*)", filter, true));
 		r.countlike = true;
 	}
 	else if (strcmp(v, "spent") == 0)
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)", amount), filter));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)", amount), filter,
+														exact_column(o->relid, o->amount)));
 	else if (strcmp(v, "avg_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)", amount), filter);
+		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)", amount), filter, false);
 	else if (strcmp(v, "max_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)", amount), filter);
+		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)", amount), filter, false);
 	else if (strcmp(v, "min_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)", amount), filter);
+		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)", amount), filter, false);
 	else if (strcmp(v, "order_months") == 0)
 		r.sql = psprintf("COALESCE(%s, 0)",
 						 distinct_months(cx, node, time_col, filter));
@@ -498,13 +484,13 @@ compile_order_verb(Compiler *cx, const RuleNode *node)
 	{
 		cx->deps->uses_clock = true;
 		r.days_since_of = FS_ORDERS;
-		r.sql = days_since(feature(cx, FS_ORDERS, psprintf("max(%s)", time_col), filter));
+		r.sql = days_since(feature(cx, FS_ORDERS, psprintf("max(%s)", time_col), filter, false));
 	}
 	else if (strcmp(v, "first_order") == 0 || strcmp(v, "last_order") == 0)
 	{
 		r.type = VT_TIME;
 		r.sql = feature(cx, FS_ORDERS, psprintf("%s(%s)", v[0] == 'f' ? "min" : "max",
-												time_col), filter);
+												time_col), filter, false);
 	}
 	else
 		elog(ERROR, "unexpected order verb \"%s\"", v);
@@ -525,7 +511,8 @@ compile_item_verb(Compiler *cx, const RuleNode *node)
 	{
 		r.countlike = true;
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s)", qty) : "count(*)", filter));
+						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s)", qty) : "count(*)", filter,
+								 qty == NULL || exact_column(items->relid, items->quantity)));
 	}
 	else if (strcmp(node->str, "spent_on") == 0)
 	{
@@ -538,7 +525,9 @@ compile_item_verb(Compiler *cx, const RuleNode *node)
 		price = psprintf("i.%s", quote_identifier(items->price));
 		r.sql = psprintf("COALESCE(%s, 0)",
 						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s * %s)", price, qty)
-								 : psprintf("sum(%s)", price), filter));
+								 : psprintf("sum(%s)", price), filter,
+								 exact_column(items->relid, items->price) &&
+								 (qty == NULL || exact_column(items->relid, items->quantity))));
 	}
 	else
 		elog(ERROR, "unexpected item verb \"%s\"", node->str);
@@ -556,20 +545,31 @@ compile_event_verb(Compiler *cx, const RuleNode *node)
 	char	   *filter = filter_clause(cx, FS_EVENTS, node, SCOPE_EVENT, time_col, kind_col,
 									   is_sum ? &sum_column : NULL);
 	Operand		r = {NULL, VT_NUM, false, -1};
+	bool		sum_exact = false;
+	ListCell   *lc;
+
+	/* the summed column is the verb's first name */
+	foreach(lc, node->args)
+		if (is_sum && ((RuleNode *) lfirst(lc))->kind == RN_NAME)
+		{
+			sum_exact = exact_column(ev->relid, ((RuleNode *) lfirst(lc))->str);
+			break;
+		}
 
 	if (strcmp(node->str, "events") == 0)
 	{
 		r.countlike = true;
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_EVENTS, "count(*)", filter));
+		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_EVENTS, "count(*)", filter, true));
 	}
 	else if (is_sum)
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_EVENTS, psprintf("sum(%s)", sum_column), filter));
+						 feature(cx, FS_EVENTS, psprintf("sum(%s)", sum_column), filter,
+								 sum_exact));
 	else if (strcmp(node->str, "days_since_last_event") == 0)
 	{
 		cx->deps->uses_clock = true;
 		r.days_since_of = FS_EVENTS;
-		r.sql = days_since(feature(cx, FS_EVENTS, psprintf("max(%s)", time_col), filter));
+		r.sql = days_since(feature(cx, FS_EVENTS, psprintf("max(%s)", time_col), filter, false));
 	}
 	else
 		elog(ERROR, "unexpected event verb \"%s\"", node->str);
@@ -1156,6 +1156,7 @@ compiler_create(Catalog *cat)
 	Compiler   *cx = palloc0(sizeof(Compiler));
 
 	cx->cat = cat;
+	cx->as_of = "$1";
 	return cx;
 }
 
@@ -1187,8 +1188,18 @@ compiler_add_rule(Compiler *cx, const char *segment_name, const char *rule_text,
 Compiler *
 compile_pass(Catalog *cat, List *ordered_ids, bool all, List **segment_ids, List **predicates)
 {
+	return compile_pass_at(cat, ordered_ids, all, "$1", segment_ids, predicates);
+}
+
+/* The same, with windows ending at the parameter as_of rather than $1. */
+Compiler *
+compile_pass_at(Catalog *cat, List *ordered_ids, bool all, const char *as_of,
+				List **segment_ids, List **predicates)
+{
 	Compiler   *cx = compiler_create(cat);
 	ListCell   *lc;
+
+	cx->as_of = as_of;
 
 	*segment_ids = NIL;
 	*predicates = NIL;
@@ -1221,43 +1232,30 @@ compile_pass(Catalog *cat, List *ordered_ids, bool all, List **segment_ids, List
 	return cx;
 }
 
-/*
- * A LEFT JOIN of one feature source's aggregates per customer.  For all
- * customers, one grouped pass over the table; when every aggregate has a
- * filter, only rows meeting one of them are grouped.  For listed customers,
- * the same with the customer keys as a filter too.  For each customer
- * (ROWS_EACH), a LATERAL aggregate over that customer's rows, read by its
- * key: the window conditions are left to the FILTERs, or a generic plan may
- * combine a time index with the key and read every recent row.
- */
-static void
-append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, CustomerRows rows,
-					const char *key_type)
+/* The customer and time columns of a feature source's rows. */
+const char *
+feature_customer(Compiler *cx, FeatureSource fs)
+{
+	if (fs == FS_EVENTS)
+		return psprintf("ev.%s", quote_identifier(cx->cat->src[SRC_EVENTS].customer));
+	return psprintf("o.%s", quote_identifier(cx->cat->src[SRC_ORDERS].customer));
+}
+
+const char *
+feature_time(Compiler *cx, FeatureSource fs)
+{
+	if (fs == FS_EVENTS)
+		return psprintf("ev.%s", quote_identifier(cx->cat->src[SRC_EVENTS].time));
+	return psprintf("o.%s", quote_identifier(cx->cat->src[SRC_ORDERS].time));
+}
+
+/* " FROM" the tables a feature source's aggregates read, as o, i, p or ev. */
+void
+append_feature_from(Compiler *cx, StringInfo buf, FeatureSource fs)
 {
 	Catalog    *cat = cx->cat;
 	Source	   *o = &cat->src[SRC_ORDERS];
-	Source	   *c = &cat->src[SRC_CUSTOMERS];
-	const char *cust;
-	const char *time_col;
-	int			n = 0;
-	ListCell   *lc;
 
-	if (cx->features[fs] == NIL)
-		return;
-	if (fs == FS_EVENTS)
-	{
-		cust = psprintf("ev.%s", quote_identifier(cat->src[SRC_EVENTS].customer));
-		time_col = psprintf("ev.%s", quote_identifier(cat->src[SRC_EVENTS].time));
-	}
-	else
-	{
-		cust = psprintf("o.%s", quote_identifier(o->customer));
-		time_col = psprintf("o.%s", quote_identifier(o->time));
-	}
-
-	appendStringInfo(buf, "\n  LEFT JOIN %s(SELECT %s AS k", rows == ROWS_EACH ? "LATERAL " : "", cust);
-	foreach(lc, cx->features[fs])
-		appendStringInfo(buf, ", %s AS f%d", (char *) lfirst(lc), n++);
 	if (fs == FS_ORDERS)
 		appendStringInfo(buf, " FROM %s o", o->qualname);
 	else if (fs == FS_ITEMS)
@@ -1273,7 +1271,65 @@ append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, CustomerRows
 	}
 	else
 		appendStringInfo(buf, " FROM %s ev", cat->src[SRC_EVENTS].qualname);
-	appendStringInfo(buf, " WHERE %s <= $1", time_col);
+}
+
+/* The type of the customers' key, qualified, for casting keys given as text. */
+const char *
+customer_key_type(Compiler *cx)
+{
+	Source	   *c = &cx->cat->src[SRC_CUSTOMERS];
+
+	return format_type_be_qualified(get_atttype(c->relid, get_attnum(c->relid, c->key)));
+}
+
+/*
+ * The same columns read from the clock's store, where the segments' features
+ * are kept as of the last tick (compile_store.c): each feature is an element
+ * of its source's array in the customer's row, joined once as fst.
+ */
+static void
+append_store_columns(Compiler *cx, StringInfo buf, FeatureSource fs)
+{
+	ListCell   *lc;
+
+	appendStringInfoString(buf, "\n  CROSS JOIN LATERAL (SELECT");
+	foreach(lc, cx->store_place[fs])
+		appendStringInfo(buf, "%s fst.%s[%d] AS f%d", foreach_current_index(lc) ? "," : "",
+						 feature_alias[fs], lfirst_int(lc), foreach_current_index(lc));
+	appendStringInfo(buf, ") %s", feature_alias[fs]);
+}
+
+/*
+ * A LEFT JOIN of one feature source's aggregates per customer.  For all
+ * customers, one grouped pass over the table; when every aggregate has a
+ * filter, only rows meeting one of them are grouped.  For listed customers,
+ * the same with the customer keys as a filter too.  For each customer
+ * (ROWS_EACH), a LATERAL aggregate over that customer's rows, read by its
+ * key: the window conditions are left to the FILTERs, or a generic plan may
+ * combine a time index with the key and read every recent row.
+ */
+static void
+append_feature_join(Compiler *cx, StringInfo buf, FeatureSource fs, CustomerRows rows,
+					const char *key_type)
+{
+	Source	   *c = &cx->cat->src[SRC_CUSTOMERS];
+	const char *cust;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (cx->features[fs] == NIL)
+		return;
+	cust = feature_customer(cx, fs);
+	if (cx->from_store)
+	{
+		append_store_columns(cx, buf, fs);
+		return;
+	}
+	appendStringInfo(buf, "\n  LEFT JOIN %s(SELECT %s AS k", rows == ROWS_EACH ? "LATERAL " : "", cust);
+	foreach(lc, cx->features[fs])
+		appendStringInfo(buf, ", %s AS f%d", (char *) lfirst(lc), n++);
+	append_feature_from(cx, buf, fs);
+	appendStringInfo(buf, " WHERE %s <= $1", feature_time(cx, fs));
 	if (rows == ROWS_EACH)
 		appendStringInfo(buf, " AND %s = c.%s", cust, quote_identifier(c->key));
 	else
@@ -1348,7 +1404,7 @@ compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, Custo
 	StringInfoData buf;
 	ListCell   *lc_id,
 			   *lc_pred;
-	char	   *key_type = format_type_be_qualified(get_atttype(c->relid, get_attnum(c->relid, c->key)));
+	const char *key_type = customer_key_type(cx);
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "SELECT c._segment_cid AS cid, ARRAY[");
@@ -1363,6 +1419,8 @@ compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, Custo
 	else if (rows == ROWS_EACH)
 		appendStringInfo(&buf, " WHERE c.%s = (k.cid)::%s", quote_identifier(c->key), key_type);
 	appendStringInfoString(&buf, ") c");
+	if (cx->from_store)
+		appendStringInfoString(&buf, "\n  LEFT JOIN segment.clock_features fst ON fst.customer_id = c._segment_cid");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 		append_feature_join(cx, &buf, fs, rows, key_type);
 	append_lookup_join(&buf, "segment.membership", "segment_id", cx->member_of, true, 's', "fm", rows);

@@ -74,4 +74,38 @@ extern char *compiler_tick_query(Compiler *cx);
 extern Compiler *compile_pass(Catalog *cat, List *ordered_ids, bool all,
 							   List **segment_ids, List **predicates);
 
+/*
+ * The clock's store (compile_store.c, clock_store.c): the features of the
+ * segments the clock maintains that rows add up to (counts, sums of exact
+ * numbers), kept per customer in segment.clock_features as of one time, and
+ * moved to a later time by the rows that entered or left their windows.
+ */
+typedef struct StoreLayout StoreLayout;
+
+/* The stored features of the segments ids; NULL when none can be stored. */
+extern StoreLayout *store_layout(Catalog *cat, List *ids);
+
+/* Text that differs whenever the stored features differ. */
+extern const char *store_signature(StoreLayout *layout);
+
+/*
+ * INSERT INTO segment.clock_features of every customer's features as of $1,
+ * or (listed) only of the customers in $2, a text[] of keys.  Customers with
+ * no rows at all get none: a missing row means every feature is 0.
+ */
+extern char *store_build_sql(StoreLayout *layout, bool listed);
+
+/*
+ * The upsert moving every non-stale row of segment.clock_features from $2 to
+ * $1: adds what rows that entered a window add and takes away what rows
+ * that left one took.
+ */
+extern char *store_move_sql(StoreLayout *layout);
+
+/*
+ * Makes the evaluation read cx's features from the store instead of
+ * aggregating them; false (and nothing changed) when one is not stored.
+ */
+extern bool compiler_read_store(Compiler *cx, StoreLayout *layout);
+
 #endif							/* SEGMENT_COMPILE_H */

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "clock_store.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
@@ -28,6 +29,7 @@
 #include "rescore.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -267,6 +269,59 @@ run_or_retry(SPIPlanPtr *plan, const char *sql, Oid type, Datum arg, int expect,
 	PG_END_TRY();
 }
 
+/*
+ * The earliest time stamped on the rows an INSERT added to orders or events
+ * (DT_NOEND when none has one, since such rows never count), or DT_NOBEGIN
+ * when it cannot be told: another statement, or another table, whose rows
+ * take their time from their orders.
+ */
+static TimestampTz
+earliest_inserted(TriggerData *trig, Catalog *cat, SourceKind kind)
+{
+	Relation	rel = trig->tg_relation;
+	TimestampTz earliest = DT_NOEND;
+	AttrNumber	attno;
+	Oid			type;
+	TupleTableSlot *slot;
+	int			pointer;
+
+	if ((kind != SRC_ORDERS && kind != SRC_EVENTS) || trig->tg_oldtable || !trig->tg_newtable)
+		return DT_NOBEGIN;
+	attno = get_attnum(RelationGetRelid(rel), cat->src[kind].time);
+	if (attno == InvalidAttrNumber)
+		return DT_NOBEGIN;
+	type = getBaseType(TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid);
+	if (type != TIMESTAMPTZOID && type != TIMESTAMPOID && type != DATEOID)
+		return DT_NOBEGIN;
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
+	pointer = tuplestore_alloc_read_pointer(trig->tg_newtable, 0);
+	tuplestore_select_read_pointer(trig->tg_newtable, pointer);
+	tuplestore_rescan(trig->tg_newtable);
+	while (tuplestore_gettupleslot(trig->tg_newtable, true, false, slot))
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(slot, attno, &isnull);
+		int			overflow = 0;
+		TimestampTz t;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			continue;
+		if (type == TIMESTAMPTZOID)
+			t = DatumGetTimestampTz(value);
+		else if (type == TIMESTAMPOID)
+			t = timestamp2timestamptz_opt_overflow(DatumGetTimestamp(value), &overflow);
+		else
+			t = date2timestamptz_opt_overflow(DatumGetDateADT(value), &overflow);
+		if (overflow < 0)
+			t = DT_NOBEGIN;
+		if (overflow <= 0 && t < earliest)
+			earliest = t;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return earliest;
+}
+
 /* The statement that fired the trigger, for messages. */
 static const char *
 statement_name(TriggerData *trig)
@@ -396,6 +451,14 @@ segment_maintain(PG_FUNCTION_ARGS)
 
 	if (keys)
 		take_turns(keys, statement_name(trig));
+	/* the clock's store counts orders and events, not customers' attributes */
+	if (kind != SRC_CUSTOMERS)
+	{
+		if (keys)
+			clock_store_invalidate(keys, earliest_inserted(trig, cat, kind));
+		else
+			clock_store_drop();
+	}
 	as_of = GetCurrentTransactionStartTimestamp();
 	/* the clock of a segment never goes back behind its members */
 	if (known && latest > as_of)

@@ -21,6 +21,7 @@
 #include "access/table.h"
 #include "access/tupdesc.h"
 #include "catalog/pg_type.h"
+#include "clock_store.h"
 #include "commands/async.h"
 #include "compile.h"
 #include "executor/spi.h"
@@ -99,11 +100,12 @@ typedef enum EvalMode
 	EVAL_FEW,					/* a few: a generic plan of index lookups */
 	EVAL_SOME,					/* more: planned for the keys given */
 	EVAL_MANY,					/* most: everyone, keeping the keys given */
+	EVAL_STORE,					/* the clock's: key by key, features from its store */
 	EVAL_MODES
 } EvalMode;
 
 static const int eval_options[EVAL_MODES] = {
-	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, 0, CURSOR_OPT_PARALLEL_OK
+	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, 0, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN
 };
 
 /*
@@ -126,6 +128,7 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 							compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL),
 							psprintf(stored, "m.segment_id = ANY ($3)"));
 		case EVAL_FEW:
+		case EVAL_STORE:
 			/* key by key, each a few index lookups: no join can need a hash */
 			return psprintf("SELECT e.sids, (SELECT pg_catalog.array_agg(m.segment_id)"
 							" FROM segment.membership m WHERE m.customer_id = k.cid AND m.segment_id = ANY ($3)),"
@@ -448,6 +451,7 @@ typedef struct Pass
 	char	  **names;
 	char	   *sql[EVAL_MODES];	/* NULL for the modes it is not used in */
 	SPIPlanPtr	plan[EVAL_MODES];
+	bool		store_checked;	/* whether sql[EVAL_STORE] was tried: NULL if not stored */
 } Pass;
 
 /* The passes for one set of segments, for everyone or for given customers. */
@@ -502,7 +506,8 @@ make_pass(Catalog *cat, Compiler *cx, List *segment_ids, List *predicates, bool 
 		pass->names[foreach_current_index(lc)] =
 			MemoryContextStrdup(compiled_context, catalog_find_segment_id(cat, lfirst_int(lc))->name);
 	}
-	for (int m = 0; m < EVAL_MODES; m++)
+	/* the store's statement is made when the clock first needs it */
+	for (int m = 0; m < EVAL_STORE; m++)
 		if ((m == EVAL_ALL) != per_customer)
 			pass->sql[m] = difference_statement(cx, segment_ids, predicates, (EvalMode) m);
 	for (int m = 0; m < EVAL_MODES; m++)
@@ -694,6 +699,35 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 	return rows;
 }
 
+/*
+ * Whether a pass can read its features from the clock's store: all of them
+ * are kept there.  Its statement is compiled again, the first time, with
+ * the same segments in the same order (compiling costs far less than one
+ * evaluation).
+ */
+static bool
+pass_reads_store(Catalog *cat, Pass *pass)
+{
+	List	   *ids = NIL;
+	List	   *segment_ids;
+	List	   *predicates;
+	Compiler   *cx;
+	StoreLayout *layout;
+
+	if (pass->store_checked)
+		return pass->sql[EVAL_STORE] != NULL;
+	layout = clock_store_layout(cat);
+	for (int i = 0; i < pass->nsegments; i++)
+		ids = lappend_int(ids, pass->ids[i]);
+	cx = compile_pass(cat, ids, true, &segment_ids, &predicates);
+	if (layout && compiler_read_store(cx, layout))
+		pass->sql[EVAL_STORE] = MemoryContextStrdup(compiled_context,
+													difference_statement(cx, segment_ids, predicates,
+																		 EVAL_STORE));
+	pass->store_checked = true;
+	return pass->sql[EVAL_STORE] != NULL;
+}
+
 List *
 engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType *keys)
 {
@@ -701,6 +735,9 @@ engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType 
 	List	   *rows = NIL;
 	EvalMode	mode = eval_mode(cat, keys);
 	Datum		cause_text = CStringGetTextDatum(cause);
+	/* the clock reads the store when tick() has brought it to the same time */
+	bool		store = keys != NULL && strcmp(cause, "clock") == 0 && clock_store_current(cat, as_of);
+	bool		freshened = false;
 	ListCell   *lc;
 
 	if (ids == NIL)
@@ -708,8 +745,18 @@ engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType 
 	passes = compiled_passes(cat, ids, keys != NULL);
 	foreach(lc, passes)
 	{
+		Pass	   *pass = lfirst(lc);
+
 		CHECK_FOR_INTERRUPTS();
-		rows = run_pass(lfirst(lc), mode, as_of, cause_text, keys, rows);
+		if (store && pass_reads_store(cat, pass))
+		{
+			if (!freshened)
+				clock_store_freshen(cat, keys, as_of);
+			freshened = true;
+			rows = run_pass(pass, EVAL_STORE, as_of, cause_text, keys, rows);
+		}
+		else
+			rows = run_pass(pass, mode, as_of, cause_text, keys, rows);
 	}
 	return rows;
 }

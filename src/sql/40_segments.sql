@@ -93,6 +93,10 @@ BEGIN
     END IF;
     -- one refresh of a segment at a time; readers of membership never wait
     PERFORM 1 FROM segment.segments s WHERE s.id = ANY (ids) ORDER BY s.id FOR UPDATE;
+    IF refresh.segment_name IS NULL THEN
+        -- every segment locked: the clock's store can be built, if it must be
+        PERFORM segment._clock_store_sync(as_of, true);
+    END IF;
     RETURN QUERY SELECT * FROM segment._apply(ids, as_of, 'manual') a ORDER BY a.segment;
 END
 $$;

@@ -1,0 +1,205 @@
+/*
+ * clock_store.c: keeps segment.clock_features (clock_store.h).
+ *
+ * The store follows the catalog: its layout is the counts and sums of every
+ * incremental segment's rule, and segment.clock_store records which layout
+ * the rows hold (its signature) and as of when.  A different layout means
+ * building the store again, which tick() and a refresh of every segment do;
+ * otherwise tick() moves it to its own time.  Data changes go through the
+ * maintenance triggers, which mark the customers they touch stale unless
+ * the rows are newer than the store (the usual case: an order placed now),
+ * so a stale row is the only one that can be wrong, and it is built again
+ * before it is read.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "clock_store.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "kept.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+PG_FUNCTION_INFO_V1(segment_clock_store_sync);
+
+/* The layout for one catalog generation, and its statements. */
+static int64 layout_generation = -1;
+static MemoryContext layout_context = NULL;
+static StoreLayout *layout = NULL;
+static char *build_all_sql;
+static char *build_listed_sql;
+static char *move_sql;
+
+StoreLayout *
+clock_store_layout(Catalog *cat)
+{
+	List	   *ids = NIL;
+	MemoryContext old;
+	ListCell   *lc;
+
+	if (layout_generation == cat->generation)
+		return layout;
+	if (layout_context)
+		kept_retire_context(layout_context);
+	layout_context = AllocSetContextCreate(TopMemoryContext, "segment clock store",
+										   ALLOCSET_DEFAULT_SIZES);
+	layout = NULL;
+	layout_generation = -1;		/* until built: an error below leaves it unbuilt */
+
+	/* what the clock maintains: incremental segments that read behaviour */
+	foreach(lc, cat->segments)
+	{
+		SegmentEntry *seg = lfirst(lc);
+
+		if (seg->mode == MODE_INCREMENTAL &&
+			(seg->reads_source[SRC_ORDERS] || seg->reads_source[SRC_ITEMS] ||
+			 seg->reads_source[SRC_EVENTS]))
+			ids = lappend_int(ids, seg->id);
+	}
+	old = MemoryContextSwitchTo(layout_context);
+	layout = store_layout(cat, ids);
+	if (layout)
+	{
+		build_all_sql = store_build_sql(layout, false);
+		build_listed_sql = store_build_sql(layout, true);
+		move_sql = store_move_sql(layout);
+	}
+	MemoryContextSwitchTo(old);
+	layout_generation = cat->generation;
+	return layout;
+}
+
+/* The store's signature and time, false if it has none. */
+static bool
+store_state(char **signature, Datum *as_of)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+
+	kept_run(&plan, "SELECT s.signature, s.as_of FROM segment.clock_store s", 0, NULL, NULL, NULL,
+			 false, SPI_OK_SELECT);
+	if (SPI_processed != 1)
+		return false;
+	*signature = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*as_of = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	return true;
+}
+
+bool
+clock_store_current(Catalog *cat, Datum as_of)
+{
+	StoreLayout *l = clock_store_layout(cat);
+	char	   *signature;
+	Datum		stored;
+
+	return l != NULL && store_state(&signature, &stored) &&
+		strcmp(signature, store_signature(l)) == 0 &&
+		DatumGetTimestampTz(stored) == DatumGetTimestampTz(as_of);
+}
+
+/* Runs a statement of the store with $1 timestamptz and $2 (text[] or timestamptz). */
+static void
+run(const char *sql, Datum as_of, Oid type2, Datum arg2, bool arg2_null, int expect)
+{
+	Oid			types[2] = {TIMESTAMPTZOID, type2};
+	Datum		values[2] = {as_of, arg2};
+	char		nulls[2] = {' ', arg2_null ? 'n' : ' '};
+	int			ret = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "keeping the clock's store failed: %s", SPI_result_code_string(ret));
+}
+
+void
+clock_store_freshen(Catalog *cat, ArrayType *keys, Datum as_of)
+{
+	static SPIPlanPtr find = NULL;
+	static SPIPlanPtr drop = NULL;
+	static Oid	types[1] = {TEXTARRAYOID};
+	Datum		arg[1] = {PointerGetDatum(keys)};
+	bool		isnull;
+	Datum		stale;
+
+	if (clock_store_layout(cat) == NULL)
+		return;
+	kept_run(&find, "SELECT pg_catalog.array_agg(s.customer_id) FROM segment.clock_features s"
+			 " WHERE s.stale AND s.customer_id = ANY ($1)", 1, types, arg, NULL, false, SPI_OK_SELECT);
+	stale = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return;
+	arg[0] = stale;
+	kept_run(&drop, "DELETE FROM segment.clock_features s WHERE s.customer_id = ANY ($1)",
+			 1, types, arg, NULL, false, SPI_OK_DELETE);
+	run(build_listed_sql, as_of, TEXTARRAYOID, stale, false, SPI_OK_INSERT);
+}
+
+void
+clock_store_invalidate(ArrayType *keys, TimestampTz earliest)
+{
+	static SPIPlanPtr plan = NULL;
+	static Oid	types[2] = {TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum		values[2] = {PointerGetDatum(keys), TimestampTzGetDatum(earliest)};
+
+	kept_run(&plan,
+			 "INSERT INTO segment.clock_features AS s (customer_id, stale)"
+			 " SELECT k, true FROM pg_catalog.unnest($1) k"
+			 " WHERE EXISTS (SELECT FROM segment.clock_store c WHERE $2 <= c.as_of)"
+			 " ON CONFLICT (customer_id) DO UPDATE SET stale = true",
+			 2, types, values, NULL, false, SPI_OK_INSERT);
+}
+
+void
+clock_store_drop(void)
+{
+	static SPIPlanPtr plan = NULL;
+
+	kept_run(&plan, "DELETE FROM segment.clock_store", 0, NULL, NULL, NULL, false, SPI_OK_DELETE);
+}
+
+/*
+ * segment._clock_store_sync(as_of timestamptz, build_only boolean) returns
+ * text: builds the store as of as_of if it holds another layout or none
+ * ('built'), or else, unless build_only, moves it to as_of ('moved');
+ * 'none' when no feature is stored, 'current' when nothing was to do.
+ * The caller holds every incremental segment FOR UPDATE.
+ */
+Datum
+segment_clock_store_sync(PG_FUNCTION_ARGS)
+{
+	Datum		as_of = PG_GETARG_DATUM(0);
+	bool		build_only = PG_GETARG_BOOL(1);
+	StoreLayout *l;
+	char	   *signature;
+	Datum		stored;
+	const char *done;
+
+	SPI_connect();
+	l = clock_store_layout(catalog_current(false));
+	if (l == NULL)
+	{
+		clock_store_drop();
+		run("TRUNCATE segment.clock_features", as_of, TIMESTAMPTZOID, 0, true, SPI_OK_UTILITY);
+		done = "none";
+	}
+	else if (!store_state(&signature, &stored) || strcmp(signature, store_signature(l)) != 0)
+	{
+		run("TRUNCATE segment.clock_features", as_of, TIMESTAMPTZOID, 0, true, SPI_OK_UTILITY);
+		run(build_all_sql, as_of, TEXTARRAYOID, 0, true, SPI_OK_INSERT);
+		run("INSERT INTO segment.clock_store AS c (signature, as_of) VALUES ($2, $1)"
+			" ON CONFLICT (only_row) DO UPDATE SET signature = EXCLUDED.signature, as_of = EXCLUDED.as_of",
+			as_of, TEXTOID, CStringGetTextDatum(store_signature(l)), false, SPI_OK_INSERT);
+		done = "built";
+	}
+	else if (build_only || DatumGetTimestampTz(stored) == DatumGetTimestampTz(as_of))
+		done = "current";
+	else
+	{
+		run(move_sql, as_of, TIMESTAMPTZOID, stored, false, SPI_OK_INSERT);
+		run("UPDATE segment.clock_store SET as_of = $1", as_of, TIMESTAMPTZOID, 0, true,
+			SPI_OK_UPDATE);
+		done = "moved";
+	}
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(done));
+}

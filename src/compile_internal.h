@@ -1,0 +1,65 @@
+/*
+ * compile_internal.h: the compiler's state, shared by compile.c (rules to
+ * SQL) and compile_store.c (the clock's store of features).
+ */
+#ifndef SEGMENT_COMPILE_INTERNAL_H
+#define SEGMENT_COMPILE_INTERNAL_H
+
+#include "compile.h"
+
+/* The three feature sources, joined to customers as fo, fi and fe. */
+typedef enum FeatureSource
+{
+	FS_ORDERS,
+	FS_ITEMS,
+	FS_EVENTS,
+	FS_COUNT
+} FeatureSource;
+
+extern const char *const feature_alias[FS_COUNT];
+
+struct Compiler
+{
+	Catalog    *cat;
+	List	   *features[FS_COUNT]; /* aggregate SQL, position = column number */
+	/* each feature as its aggregate call and FILTER condition (NULL for none) */
+	List	   *calls[FS_COUNT];
+	List	   *filters[FS_COUNT];
+	/* int: 1 for count(*) or a sum of exact numbers, which rows add up to */
+	List	   *additive[FS_COUNT];
+	/* the FILTER conditions of a source's aggregates, and whether one has none */
+	List	   *row_filters[FS_COUNT];
+	bool		unfiltered[FS_COUNT];
+	bool		need_points;
+	bool		need_rfm;
+	/* what in_segment(), tagged() and in_group() look up, joined as fm, ft, fg */
+	List	   *member_of;		/* segment ids */
+	/* segments of this evaluation, read as their predicates instead */
+	List	   *inline_ids;
+	List	   *inline_sql;
+	List	   *tags;
+	List	   *groups;
+	/* what the clock can change, for segment.tick() */
+	List	   *edges[FS_COUNT];	/* intervals (SQL) at which windows end */
+	List	   *age_columns;	/* customer date columns read by age() */
+	bool		clock_unbounded;	/* a clock effect we cannot narrow down */
+	/* the parameter windows end at: "$1", or "$2" for the store's old time */
+	const char *as_of;
+	/* features read from segment.clock_features: each one's element there */
+	bool		from_store;
+	List	   *store_place[FS_COUNT];	/* int, 1-based */
+	/* the rule being added */
+	const char *text;
+	const char *segment;
+	RuleDeps   *deps;
+};
+
+/* compile.c */
+extern Compiler *compile_pass_at(Catalog *cat, List *ordered_ids, bool all, const char *as_of,
+								 List **segment_ids, List **predicates);
+extern const char *feature_customer(Compiler *cx, FeatureSource fs);
+extern const char *feature_time(Compiler *cx, FeatureSource fs);
+extern void append_feature_from(Compiler *cx, StringInfo buf, FeatureSource fs);
+extern const char *customer_key_type(Compiler *cx);
+
+#endif							/* SEGMENT_COMPILE_INTERNAL_H */

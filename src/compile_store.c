@@ -1,0 +1,288 @@
+/*
+ * compile_store.c: the SQL of the clock's store of features (compile.h).
+ *
+ * A tick one day later changes few customers' segments, but finding which
+ * means evaluating the customers with a row at a window's edge, and
+ * aggregating their whole histories costs a good part of a full refresh:
+ * the customers with an order exactly a year ago are the heaviest buyers.
+ * Counts and sums need no history.  A count as of T1 is the count as of T0
+ * plus the rows that entered its window in between, less those that left
+ * it; and a row can only enter or leave a window when it lies within the
+ * time that window's edge moved over.  So these features are kept per
+ * customer as of one time, and moving them on reads only the rows near the
+ * edges: for each, whether it counts at T1 less whether it counted at T0.
+ */
+#include "postgres.h"
+
+#include "compile_internal.h"
+#include "utils/builtins.h"
+
+struct StoreLayout
+{
+	Compiler   *now;			/* the stored features, windows ending at $1 */
+	Compiler   *then;			/* the same features, windows ending at $2 */
+	char	   *signature;
+};
+
+/* Drops every feature but counts and sums of exact numbers, keeping order. */
+static void
+keep_additive(Compiler *cx)
+{
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		List	   *features = NIL;
+		List	   *calls = NIL;
+		List	   *filters = NIL;
+
+		for (int k = 0; k < list_length(cx->features[fs]); k++)
+		{
+			if (!list_nth_int(cx->additive[fs], k))
+				continue;
+			features = lappend(features, list_nth(cx->features[fs], k));
+			calls = lappend(calls, list_nth(cx->calls[fs], k));
+			filters = lappend(filters, list_nth(cx->filters[fs], k));
+		}
+		cx->features[fs] = features;
+		cx->calls[fs] = calls;
+		cx->filters[fs] = filters;
+		cx->additive[fs] = NIL;
+	}
+}
+
+StoreLayout *
+store_layout(Catalog *cat, List *ids)
+{
+	List	   *ordered = catalog_dependency_order(cat, ids);
+	List	   *segment_ids;
+	List	   *predicates;
+	StoreLayout *layout = palloc0(sizeof(StoreLayout));
+	StringInfoData signature;
+
+	if (ordered == NIL)
+		return NULL;
+	/* the rules compile to the same features in the same order both times */
+	layout->now = compile_pass_at(cat, ordered, true, "$1", &segment_ids, &predicates);
+	layout->then = compile_pass_at(cat, ordered, true, "$2", &segment_ids, &predicates);
+	keep_additive(layout->now);
+	keep_additive(layout->then);
+
+	initStringInfo(&signature);
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		ListCell   *lc;
+
+		if (list_length(layout->now->features[fs]) != list_length(layout->then->features[fs]))
+			elog(ERROR, "the clock's store compiled to different features at two times");
+		foreach(lc, layout->now->features[fs])
+			appendStringInfo(&signature, "%s %s\n", feature_alias[fs], (char *) lfirst(lc));
+	}
+	if (signature.len == 0)
+		return NULL;
+	layout->signature = signature.data;
+	return layout;
+}
+
+const char *
+store_signature(StoreLayout *layout)
+{
+	return layout->signature;
+}
+
+/* Feature k of a source as of `as_of`, 0 rather than NULL. */
+static char *
+counted_at(Compiler *cx, FeatureSource fs, int k, const char *as_of)
+{
+	const char *filter = list_nth(cx->filters[fs], k);
+
+	return psprintf("COALESCE(%s FILTER (WHERE %s <= %s%s%s%s), 0)",
+					(char *) list_nth(cx->calls[fs], k), feature_time(cx, fs), as_of,
+					filter ? " AND (" : "", filter ? filter : "", filter ? ")" : "");
+}
+
+/* Every customer's features of one source as of $1 (listed: those in $2). */
+static char *
+build_part(StoreLayout *layout, FeatureSource fs, bool listed)
+{
+	Compiler   *cx = layout->now;
+	const char *cust = feature_customer(cx, fs);
+	StringInfoData buf;
+	bool		all_filtered = true;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT (%s)::pg_catalog.text AS k, ARRAY[", cust);
+	foreach(lc, cx->features[fs])
+	{
+		int			k = foreach_current_index(lc);
+
+		appendStringInfo(&buf, "%s%s", k ? ", " : "", counted_at(cx, fs, k, "$1"));
+		all_filtered &= list_nth(cx->filters[fs], k) != NULL;
+	}
+	appendStringInfoString(&buf, "]::pg_catalog.numeric[] AS v");
+	append_feature_from(cx, &buf, fs);
+	appendStringInfo(&buf, " WHERE %s <= $1", feature_time(cx, fs));
+	/* rows no feature counts would only add work to the grouping */
+	if (all_filtered)
+	{
+		appendStringInfoString(&buf, " AND (");
+		foreach(lc, cx->filters[fs])
+			appendStringInfo(&buf, "%s(%s)", foreach_current_index(lc) ? " OR " : "",
+							 (char *) lfirst(lc));
+		appendStringInfoChar(&buf, ')');
+	}
+	if (listed)
+		appendStringInfo(&buf, " AND %s = ANY ($2::%s[])", cust, customer_key_type(cx));
+	appendStringInfo(&buf, " GROUP BY %s", cust);
+	return buf.data;
+}
+
+/*
+ * What moving from $2 to $1 changes in each customer's features of one
+ * source: only rows within the time a window's edge moved over can enter or
+ * leave it, at edge 0 (the time itself) and at every window's length.
+ */
+static char *
+move_part(StoreLayout *layout, FeatureSource fs)
+{
+	Compiler   *cx = layout->now;
+	const char *cust = feature_customer(cx, fs);
+	const char *time_col = feature_time(cx, fs);
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT (%s)::pg_catalog.text AS k, ARRAY[", cust);
+	foreach(lc, cx->features[fs])
+	{
+		int			k = foreach_current_index(lc);
+
+		appendStringInfo(&buf, "%s%s - %s", k ? ", " : "", counted_at(cx, fs, k, "$1"),
+						 counted_at(layout->then, fs, k, "$2"));
+	}
+	appendStringInfoString(&buf, "]::pg_catalog.numeric[] AS v");
+	append_feature_from(cx, &buf, fs);
+	appendStringInfo(&buf, " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))",
+					 time_col, time_col);
+	foreach(lc, cx->edges[fs])
+		appendStringInfo(&buf, " OR (%s > (SELECT LEAST($1, $2) - %s::pg_catalog.interval)"
+						 " AND %s <= (SELECT GREATEST($1, $2) - %s::pg_catalog.interval))",
+						 time_col, (char *) lfirst(lc), time_col, (char *) lfirst(lc));
+	appendStringInfo(&buf, " GROUP BY %s", cust);
+	return buf.data;
+}
+
+/* (customer_id, fo, fi, fe) from one part per source, NULL for a source without. */
+static char *
+by_customer(StoreLayout *layout, bool move, bool listed)
+{
+	StringInfoData from;
+	StringInfoData keys;
+	StringInfoData buf;
+
+	initStringInfo(&from);
+	initStringInfo(&keys);
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		const char *part;
+
+		if (layout->now->features[fs] == NIL)
+			continue;
+		part = move ? move_part(layout, fs) : build_part(layout, fs, listed);
+		if (keys.len == 0)
+			appendStringInfo(&from, "(%s) %s", part, feature_alias[fs]);
+		else
+			appendStringInfo(&from, " FULL JOIN (%s) %s ON %s.k = COALESCE(%s)",
+							 part, feature_alias[fs], feature_alias[fs], keys.data);
+		appendStringInfo(&keys, "%s%s.k", keys.len ? ", " : "", feature_alias[fs]);
+	}
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "SELECT COALESCE(%s) AS customer_id", keys.data);
+	for (int fs = 0; fs < FS_COUNT; fs++)
+		appendStringInfo(&buf, ", %s AS %s", layout->now->features[fs] == NIL ? "NULL::pg_catalog.numeric[]" :
+						 psprintf("%s.v", feature_alias[fs]), feature_alias[fs]);
+	appendStringInfo(&buf, " FROM %s", from.data);
+	/* a row near an edge need not have moved a feature: nothing to write */
+	if (move)
+	{
+		StringInfoData unmoved;
+
+		initStringInfo(&unmoved);
+		for (int fs = 0; fs < FS_COUNT; fs++)
+			if (layout->now->features[fs] != NIL)
+				appendStringInfo(&unmoved, "%s(%s.v IS NULL OR 0 = ALL (%s.v))",
+								 unmoved.len ? " AND " : "", feature_alias[fs], feature_alias[fs]);
+		appendStringInfo(&buf, " WHERE NOT (%s)", unmoved.data);
+	}
+	return buf.data;
+}
+
+char *
+store_build_sql(StoreLayout *layout, bool listed)
+{
+	return psprintf("INSERT INTO segment.clock_features (customer_id, fo, fi, fe) %s",
+					by_customer(layout, false, listed));
+}
+
+/*
+ * Rows are updated in place, joined with what moved, and inserted for
+ * customers who had none; the two see the same rows before the statement,
+ * so a stale row is neither moved nor replaced.
+ */
+char *
+store_move_sql(StoreLayout *layout)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "WITH d AS MATERIALIZED (%s),\n moved AS (UPDATE segment.clock_features s SET ",
+					 by_customer(layout, true, false));
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		const char *a = feature_alias[fs];
+
+		appendStringInfo(&buf, "%s%s = ", fs ? ", " : "", a);
+		if (layout->now->features[fs] == NIL)
+		{
+			appendStringInfo(&buf, "s.%s", a);
+			continue;
+		}
+		appendStringInfoString(&buf, "ARRAY[");
+		for (int k = 1; k <= list_length(layout->now->features[fs]); k++)
+			appendStringInfo(&buf, "%sCOALESCE(s.%s[%d], 0) + COALESCE(d.%s[%d], 0)",
+							 k > 1 ? ", " : "", a, k, a, k);
+		appendStringInfoString(&buf, "]::pg_catalog.numeric[]");
+	}
+	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id AND NOT s.stale)\n"
+						   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"
+						   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d WHERE NOT EXISTS"
+						   " (SELECT FROM segment.clock_features s WHERE s.customer_id = d.customer_id)");
+	return buf.data;
+}
+
+bool
+compiler_read_store(Compiler *cx, StoreLayout *layout)
+{
+	List	   *places[FS_COUNT] = {NIL};
+
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		ListCell   *lc;
+
+		foreach(lc, cx->features[fs])
+		{
+			int			place = 0;
+			ListCell   *s;
+
+			foreach(s, layout->now->features[fs])
+				if (strcmp(lfirst(s), lfirst(lc)) == 0)
+					place = foreach_current_index(s) + 1;
+			if (place == 0)
+				return false;
+			places[fs] = lappend_int(places[fs], place);
+		}
+	}
+	for (int fs = 0; fs < FS_COUNT; fs++)
+		cx->store_place[fs] = places[fs];
+	cx->from_store = true;
+	return true;
+}

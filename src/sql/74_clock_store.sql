@@ -1,0 +1,39 @@
+
+-- ---------------------------------------------------------------------------
+-- The clock's store: the counts and sums of the incremental segments' rules,
+-- per customer, as of one time.  tick() moves them by the rows near window
+-- edges instead of aggregating whole histories (src/compile_store.c says
+-- how).  It is derived data: not dumped, and built again when missing.
+-- ---------------------------------------------------------------------------
+
+-- Which features the rows hold (the signature changes with the rules), and
+-- as of when.  No row: nothing is stored, or it must be built again.
+CREATE TABLE segment.clock_store (
+    only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    signature       text NOT NULL,
+    as_of           timestamptz NOT NULL
+);
+COMMENT ON TABLE segment.clock_store IS
+    'The layout and time of segment.clock_features; no row when it must be built.';
+
+-- One array per source (orders, items, events), an element per feature.
+-- A missing row means every feature is 0; a stale one, that the customer's
+-- data changed under it, so it is built again before it is read.
+CREATE TABLE segment.clock_features (
+    customer_id     text PRIMARY KEY,
+    stale           boolean NOT NULL DEFAULT false,
+    fo              numeric[],
+    fi              numeric[],
+    fe              numeric[]
+) WITH (fillfactor = 70);  -- a tick updates rows in place (HOT), beside the old version
+COMMENT ON TABLE segment.clock_features IS
+    'Per customer, the counts and sums the clock moves from tick to tick, as of segment.clock_store.as_of.';
+
+CREATE FUNCTION segment._clock_store_sync(as_of timestamptz, build_only boolean)
+RETURNS text
+AS 'MODULE_PATHNAME', 'segment_clock_store_sync'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off;  -- the estimates of its joins are far off, and compiling costs a second
+COMMENT ON FUNCTION segment._clock_store_sync(timestamptz, boolean) IS
+    'Builds the clock''s store as of as_of if it holds other features or none, else (unless build_only) moves it to as_of; says which.';
