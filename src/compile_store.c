@@ -171,48 +171,37 @@ move_part(StoreLayout *layout, FeatureSource fs)
 	return buf.data;
 }
 
-/* (customer_id, fo, fi, fe) from one part per source, NULL for a source without. */
+/*
+ * (customer_id, fo, fi, fe) from one part per source, NULL for a source
+ * without.  The parts are stacked and grouped rather than joined: the
+ * planner's guess for a chain of full joins grows past any table's size,
+ * and would have it hash all of segment.clock_features to move a few rows.
+ */
 static char *
 by_customer(StoreLayout *layout, bool move, bool listed)
 {
-	StringInfoData from;
-	StringInfoData keys;
+	StringInfoData parts;
 	StringInfoData buf;
 
-	initStringInfo(&from);
-	initStringInfo(&keys);
+	initStringInfo(&parts);
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "SELECT u.k AS customer_id");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 	{
-		const char *part;
-
 		if (layout->now->features[fs] == NIL)
+		{
+			appendStringInfo(&buf, ", NULL::pg_catalog.numeric[] AS %s", feature_alias[fs]);
 			continue;
-		part = move ? move_part(layout, fs) : build_part(layout, fs, listed);
-		if (keys.len == 0)
-			appendStringInfo(&from, "(%s) %s", part, feature_alias[fs]);
-		else
-			appendStringInfo(&from, " FULL JOIN (%s) %s ON %s.k = COALESCE(%s)",
-							 part, feature_alias[fs], feature_alias[fs], keys.data);
-		appendStringInfo(&keys, "%s%s.k", keys.len ? ", " : "", feature_alias[fs]);
+		}
+		appendStringInfo(&buf, ", max(u.v) FILTER (WHERE u.s = %d) AS %s", fs, feature_alias[fs]);
+		appendStringInfo(&parts, "%sSELECT %d AS s, p.k, p.v FROM (%s) p", parts.len ? " UNION ALL " : "",
+						 fs, move ? move_part(layout, fs) : build_part(layout, fs, listed));
 	}
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "SELECT COALESCE(%s) AS customer_id", keys.data);
-	for (int fs = 0; fs < FS_COUNT; fs++)
-		appendStringInfo(&buf, ", %s AS %s", layout->now->features[fs] == NIL ? "NULL::pg_catalog.numeric[]" :
-						 psprintf("%s.v", feature_alias[fs]), feature_alias[fs]);
-	appendStringInfo(&buf, " FROM %s", from.data);
+	appendStringInfo(&buf, " FROM (%s) u", parts.data);
 	/* a row near an edge need not have moved a feature: nothing to write */
 	if (move)
-	{
-		StringInfoData unmoved;
-
-		initStringInfo(&unmoved);
-		for (int fs = 0; fs < FS_COUNT; fs++)
-			if (layout->now->features[fs] != NIL)
-				appendStringInfo(&unmoved, "%s(%s.v IS NULL OR 0 = ALL (%s.v))",
-								 unmoved.len ? " AND " : "", feature_alias[fs], feature_alias[fs]);
-		appendStringInfo(&buf, " WHERE NOT (%s)", unmoved.data);
-	}
+		appendStringInfoString(&buf, " WHERE NOT 0 = ALL (u.v)");
+	appendStringInfoString(&buf, " GROUP BY u.k");
 	return buf.data;
 }
 
@@ -224,9 +213,9 @@ store_build_sql(StoreLayout *layout, bool listed)
 }
 
 /*
- * Rows are updated in place, joined with what moved, and inserted for
- * customers who had none; the two see the same rows before the statement,
- * so a stale row is neither moved nor replaced.
+ * Rows are updated in place, joined with what moved, and inserted for the
+ * customers who had none: those the update did not return.  A stale row is
+ * returned but left as it is, to be built again before it is read.
  */
 char *
 store_move_sql(StoreLayout *layout)
@@ -246,16 +235,16 @@ store_move_sql(StoreLayout *layout)
 			appendStringInfo(&buf, "s.%s", a);
 			continue;
 		}
-		appendStringInfoString(&buf, "ARRAY[");
+		appendStringInfo(&buf, "CASE WHEN s.stale THEN s.%s ELSE ARRAY[", a);
 		for (int k = 1; k <= list_length(layout->now->features[fs]); k++)
 			appendStringInfo(&buf, "%sCOALESCE(s.%s[%d], 0) + COALESCE(d.%s[%d], 0)",
 							 k > 1 ? ", " : "", a, k, a, k);
-		appendStringInfoString(&buf, "]::pg_catalog.numeric[]");
+		appendStringInfoString(&buf, "]::pg_catalog.numeric[] END");
 	}
-	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id AND NOT s.stale)\n"
+	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id)\n"
 						   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"
-						   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d WHERE NOT EXISTS"
-						   " (SELECT FROM segment.clock_features s WHERE s.customer_id = d.customer_id)");
+						   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d"
+						   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)");
 	return buf.data;
 }
 
