@@ -99,6 +99,14 @@ clock_store_current(Catalog *cat, Datum as_of)
 		DatumGetTimestampTz(stored) == DatumGetTimestampTz(as_of);
 }
 
+/* Empties the store's rows (TRUNCATE: a build rewrites every one). */
+static void
+truncate_rows(void)
+{
+	if (SPI_execute("TRUNCATE segment.clock_features", false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "emptying the clock's store failed");
+}
+
 /* Runs a statement of the store with $1 timestamptz and $2 (text[] or timestamptz). */
 static void
 run(const char *sql, Datum as_of, Oid type2, Datum arg2, bool arg2_null, int expect)
@@ -188,12 +196,12 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 	if (l == NULL)
 	{
 		clock_store_drop();
-		run("TRUNCATE segment.clock_features", as_of, TIMESTAMPTZOID, 0, true, SPI_OK_UTILITY);
+		truncate_rows();
 		done = "none";
 	}
 	else if (!store_state(&signature, &stored) || strcmp(signature, store_signature(l)) != 0)
 	{
-		run("TRUNCATE segment.clock_features", as_of, TIMESTAMPTZOID, 0, true, SPI_OK_UTILITY);
+		truncate_rows();
 		run(build_all_sql, as_of, TEXTARRAYOID, 0, true, SPI_OK_INSERT);
 		run("INSERT INTO segment.clock_store AS c (signature, as_of) VALUES ($2, $1)"
 			" ON CONFLICT (only_row) DO UPDATE SET signature = EXCLUDED.signature, as_of = EXCLUDED.as_of",
