@@ -18,6 +18,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "kept.h"
+#include "pgtime.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -71,6 +72,17 @@ clock_store_layout(Catalog *cat)
 	return layout;
 }
 
+/*
+ * The signature the store must have to be read now: its features, and the
+ * session's time zone, which windows and calendar months are reckoned in
+ * (a store kept in another zone is built again rather than read wrong).
+ */
+static char *
+signature_now(StoreLayout *l)
+{
+	return psprintf("%sTimeZone %s\n", store_signature(l), pg_get_timezone_name(session_timezone));
+}
+
 /* The store's signature and time, false if it has none. */
 static bool
 store_state(char **signature, Datum *as_of)
@@ -95,7 +107,7 @@ clock_store_current(Catalog *cat, Datum as_of)
 	Datum		stored;
 
 	return l != NULL && store_state(&signature, &stored) &&
-		strcmp(signature, store_signature(l)) == 0 &&
+		strcmp(signature, signature_now(l)) == 0 &&
 		DatumGetTimestampTz(stored) == DatumGetTimestampTz(as_of);
 }
 
@@ -199,13 +211,13 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 		truncate_rows();
 		done = "none";
 	}
-	else if (!store_state(&signature, &stored) || strcmp(signature, store_signature(l)) != 0)
+	else if (!store_state(&signature, &stored) || strcmp(signature, signature_now(l)) != 0)
 	{
 		truncate_rows();
 		run(build_all_sql, as_of, TEXTARRAYOID, 0, true, SPI_OK_INSERT);
 		run("INSERT INTO segment.clock_store AS c (signature, as_of) VALUES ($2, $1)"
 			" ON CONFLICT (only_row) DO UPDATE SET signature = EXCLUDED.signature, as_of = EXCLUDED.as_of",
-			as_of, TEXTOID, CStringGetTextDatum(store_signature(l)), false, SPI_OK_INSERT);
+			as_of, TEXTOID, CStringGetTextDatum(signature_now(l)), false, SPI_OK_INSERT);
 		done = "built";
 	}
 	else if (build_only || DatumGetTimestampTz(stored) == DatumGetTimestampTz(as_of))

@@ -239,7 +239,7 @@ exact_column(Oid relid, const char *column)
  * source has one, only rows that meet one of them need aggregating.
  */
 static char *
-feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, bool additive)
+feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, int store_width)
 {
 	char	   *aggregate = filter ? psprintf("%s FILTER (WHERE %s)", call, filter) : pstrdup(call);
 	int			n = 0;
@@ -256,7 +256,7 @@ feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, bo
 	cx->features[fs] = lappend(cx->features[fs], aggregate);
 	cx->calls[fs] = lappend(cx->calls[fs], pstrdup(call));
 	cx->filters[fs] = lappend(cx->filters[fs], filter ? pstrdup(filter) : NULL);
-	cx->additive[fs] = lappend_int(cx->additive[fs], additive);
+	cx->store_width[fs] = lappend_int(cx->store_width[fs], store_width);
 	if (filter == NULL)
 		cx->unfiltered[fs] = true;
 	else
@@ -427,11 +427,29 @@ window_months(const RuleNode *call)
 	return -1;
 }
 
+/* A row's calendar month numbered modulo `slots`, from 0. */
+char *
+month_slot_sql(const char *time_col, int64 slots)
+{
+	return psprintf("((pg_catalog.date_part('year', %s) * 12 + pg_catalog.date_part('month', %s))"
+					"::pg_catalog.int4 %% " INT64_FORMAT " + " INT64_FORMAT ") %% " INT64_FORMAT,
+					time_col, time_col, slots, slots, slots);
+}
+
+/*
+ * The clock's store keeps the months of windows this short as counts per
+ * month: a year's window in days (365 / 28 + 2) still fits.
+ */
+#define STORE_MONTH_SLOTS_MAX 16
+
 /*
  * The number of distinct calendar months with an order.  count(DISTINCT)
  * would make the planner sort every order by customer; when the window spans
  * at most 64 months, month numbers modulo 64 are distinct within it, and a
- * bitmask ORed per customer counts them with a hash aggregate instead.
+ * bitmask ORed per customer counts them with a hash aggregate instead.  The
+ * clock's store keeps, for windows of up to STORE_MONTH_SLOTS_MAX months,
+ * the number of orders per month modulo the months the window can touch,
+ * which rows add up to.
  */
 static char *
 distinct_months(Compiler *cx, const RuleNode *call, const char *time_col, const char *filter)
@@ -442,15 +460,12 @@ distinct_months(Compiler *cx, const RuleNode *call, const char *time_col, const 
 	if (months >= 0 && months <= 64)
 		return psprintf("pg_catalog.bit_count((%s)::pg_catalog.bit(64))",
 						feature(cx, FS_ORDERS,
-								psprintf("pg_catalog.bit_or(1::pg_catalog.int8 <<"
-										 " (((pg_catalog.date_part('year', %s) * 12"
-										 " + pg_catalog.date_part('month', %s))::pg_catalog.int4 %% 64 + 64) %% 64))",
-										 time_col, time_col),
-								filter, false));
+								psprintf("pg_catalog.bit_or(1::pg_catalog.int8 << (%s))",
+										 month_slot_sql(time_col, 64)),
+								filter, months <= STORE_MONTH_SLOTS_MAX ? (int) months : 0));
 #endif
 	return feature(cx, FS_ORDERS,
-				   psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))", time_col), filter,
-				   false);
+				   psprintf("count(DISTINCT pg_catalog.date_trunc('month', %s))", time_col), filter, 0);
 }
 
 static Operand
@@ -1294,8 +1309,25 @@ append_store_columns(Compiler *cx, StringInfo buf, FeatureSource fs)
 
 	appendStringInfoString(buf, "\n  CROSS JOIN LATERAL (SELECT");
 	foreach(lc, cx->store_place[fs])
-		appendStringInfo(buf, "%s fst.%s[%d] AS f%d", foreach_current_index(lc) ? "," : "",
-						 feature_alias[fs], lfirst_int(lc), foreach_current_index(lc));
+	{
+		int			n = foreach_current_index(lc);
+		int			place = lfirst_int(lc);
+		int			width = list_nth_int(cx->store_width[fs], n);
+
+		appendStringInfoString(buf, n ? ", " : " ");
+		if (width <= 1)
+			appendStringInfo(buf, "fst.%s[%d]", feature_alias[fs], place);
+		else
+		{
+			/* months with orders, a bit each, as the bitmask aggregate has them */
+			appendStringInfoChar(buf, '(');
+			for (int k = 0; k < width; k++)
+				appendStringInfo(buf, "%sCASE WHEN fst.%s[%d] > 0 THEN " INT64_FORMAT " ELSE 0 END",
+								 k ? " | " : "", feature_alias[fs], place + k, (int64) 1 << k);
+			appendStringInfoString(buf, ")::pg_catalog.int8");
+		}
+		appendStringInfo(buf, " AS f%d", n);
+	}
 	appendStringInfo(buf, ") %s", feature_alias[fs]);
 }
 
@@ -1485,12 +1517,22 @@ compiler_tick_query(Compiler *cx)
 	}
 	foreach(lc, cx->age_columns)
 	{
-		/* the column SQL names the customers table as c */
+		/*
+		 * The column SQL names the customers table as c.  An age changes on
+		 * a birthday, so within the months of the days from $2 to $1 (all
+		 * twelve past a year); that cheap test spares most customers the
+		 * exact one.  (Born on 29 February: the age changes on 1 March of a
+		 * common year, and 28 February, in range too, is in the birth month.)
+		 */
 		appendStringInfo(&buf, "\nUNION SELECT (c.%s)::pg_catalog.text FROM %s c"
-						 " WHERE pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))"
+						 " WHERE pg_catalog.date_part('month', (%s)::pg_catalog.date) = ANY (ARRAY(SELECT DISTINCT pg_catalog.date_part('month', d)"
+						 " FROM pg_catalog.generate_series(LEAST($1, $2)::pg_catalog.date,"
+						 " LEAST(GREATEST($1, $2)::pg_catalog.date, LEAST($1, $2)::pg_catalog.date + 366), '1 day') d))"
+						 " AND pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))"
 						 " IS DISTINCT FROM pg_catalog.date_part('year', pg_catalog.age(($2)::pg_catalog.date, (%s)::pg_catalog.date))",
 						 quote_identifier(cat->src[SRC_CUSTOMERS].key),
-						 cat->src[SRC_CUSTOMERS].qualname, (char *) lfirst(lc), (char *) lfirst(lc));
+						 cat->src[SRC_CUSTOMERS].qualname, (char *) lfirst(lc), (char *) lfirst(lc),
+						 (char *) lfirst(lc));
 	}
 	if (cx->need_points)
 		appendStringInfoString(&buf, "\nUNION SELECT p.customer_id FROM segment.points p"

@@ -25,8 +25,13 @@ struct Compiler
 	/* each feature as its aggregate call and FILTER condition (NULL for none) */
 	List	   *calls[FS_COUNT];
 	List	   *filters[FS_COUNT];
-	/* int: 1 for count(*) or a sum of exact numbers, which rows add up to */
-	List	   *additive[FS_COUNT];
+	/*
+	 * int: how many elements the clock's store keeps a feature in.  1 for
+	 * count(*) or a sum of exact numbers, which rows add up to; K > 1 for
+	 * order_months(), as counts of rows per calendar month modulo K; 0 for
+	 * what rows do not add up to (max(), avg(), ...), which is not kept.
+	 */
+	List	   *store_width[FS_COUNT];
 	/* the FILTER conditions of a source's aggregates, and whether one has none */
 	List	   *row_filters[FS_COUNT];
 	bool		unfiltered[FS_COUNT];
@@ -61,5 +66,6 @@ extern const char *feature_customer(Compiler *cx, FeatureSource fs);
 extern const char *feature_time(Compiler *cx, FeatureSource fs);
 extern void append_feature_from(Compiler *cx, StringInfo buf, FeatureSource fs);
 extern const char *customer_key_type(Compiler *cx);
+extern char *month_slot_sql(const char *time_col, int64 slots);
 
 #endif							/* SEGMENT_COMPILE_INTERNAL_H */

@@ -21,31 +21,76 @@ struct StoreLayout
 {
 	Compiler   *now;			/* the stored features, windows ending at $1 */
 	Compiler   *then;			/* the same features, windows ending at $2 */
+	/* per element stored, the feature (aggregate SQL) it keeps all or part of */
+	List	   *kept_from[FS_COUNT];
 	char	   *signature;
 };
 
-/* Drops every feature but counts and sums of exact numbers, keeping order. */
+/* Whether a kept feature's window ends at this edge (an interval literal). */
+static bool
+edge_kept(List *filters, const char *edge)
+{
+	char	   *bound = psprintf(" - %s::pg_catalog.interval)", edge);
+	ListCell   *lc;
+
+	foreach(lc, filters)
+		if (lfirst(lc) != NULL && strstr(lfirst(lc), bound) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Leaves the features as the elements the store keeps, in order: counts and
+ * sums of exact numbers as they are, order_months() as one count per month
+ * slot, nothing else.  Window edges only dropped features end at go too: a
+ * move need not read the rows near those.  Returns where each element comes
+ * from.
+ */
 static void
-keep_additive(Compiler *cx)
+keep_stored(Compiler *cx, List **kept_from)
 {
 	for (int fs = 0; fs < FS_COUNT; fs++)
 	{
 		List	   *features = NIL;
 		List	   *calls = NIL;
 		List	   *filters = NIL;
+		List	   *edges = NIL;
+		ListCell   *lc;
 
-		for (int k = 0; k < list_length(cx->features[fs]); k++)
+		kept_from[fs] = NIL;
+		foreach(lc, cx->features[fs])
 		{
-			if (!list_nth_int(cx->additive[fs], k))
-				continue;
-			features = lappend(features, list_nth(cx->features[fs], k));
-			calls = lappend(calls, list_nth(cx->calls[fs], k));
-			filters = lappend(filters, list_nth(cx->filters[fs], k));
+			int			k = foreach_current_index(lc);
+			int			width = list_nth_int(cx->store_width[fs], k);
+			char	   *filter = list_nth(cx->filters[fs], k);
+
+			if (width == 1)
+			{
+				features = lappend(features, lfirst(lc));
+				calls = lappend(calls, list_nth(cx->calls[fs], k));
+				filters = lappend(filters, filter);
+				kept_from[fs] = lappend(kept_from[fs], lfirst(lc));
+			}
+			for (int slot = 0; width > 1 && slot < width; slot++)
+			{
+				char	   *in_slot = psprintf("%s%s%s%s = %d", filter ? "(" : "", filter ? filter : "",
+											   filter ? ") AND " : "",
+											   month_slot_sql(feature_time(cx, fs), width), slot);
+
+				features = lappend(features, psprintf("count(*) FILTER (WHERE %s)", in_slot));
+				calls = lappend(calls, "count(*)");
+				filters = lappend(filters, in_slot);
+				kept_from[fs] = lappend(kept_from[fs], lfirst(lc));
+			}
 		}
+		foreach(lc, cx->edges[fs])
+			if (edge_kept(filters, lfirst(lc)))
+				edges = lappend(edges, lfirst(lc));
 		cx->features[fs] = features;
 		cx->calls[fs] = calls;
 		cx->filters[fs] = filters;
-		cx->additive[fs] = NIL;
+		cx->store_width[fs] = NIL;
+		cx->edges[fs] = edges;
 	}
 }
 
@@ -56,6 +101,7 @@ store_layout(Catalog *cat, List *ids)
 	List	   *segment_ids;
 	List	   *predicates;
 	StoreLayout *layout = palloc0(sizeof(StoreLayout));
+	List	   *kept_then[FS_COUNT];
 	StringInfoData signature;
 
 	if (ordered == NIL)
@@ -63,8 +109,8 @@ store_layout(Catalog *cat, List *ids)
 	/* the rules compile to the same features in the same order both times */
 	layout->now = compile_pass_at(cat, ordered, true, "$1", &segment_ids, &predicates);
 	layout->then = compile_pass_at(cat, ordered, true, "$2", &segment_ids, &predicates);
-	keep_additive(layout->now);
-	keep_additive(layout->then);
+	keep_stored(layout->now, layout->kept_from);
+	keep_stored(layout->then, kept_then);
 
 	initStringInfo(&signature);
 	for (int fs = 0; fs < FS_COUNT; fs++)
@@ -262,9 +308,15 @@ compiler_read_store(Compiler *cx, StoreLayout *layout)
 			int			place = 0;
 			ListCell   *s;
 
-			foreach(s, layout->now->features[fs])
+			/* its first element: a feature kept as month slots has several */
+			foreach(s, layout->kept_from[fs])
+			{
 				if (strcmp(lfirst(s), lfirst(lc)) == 0)
+				{
 					place = foreach_current_index(s) + 1;
+					break;
+				}
+			}
 			if (place == 0)
 				return false;
 			places[fs] = lappend_int(places[fs], place);

@@ -7,8 +7,12 @@
 -- ---------------------------------------------------------------------------
 
 -- Which features the rows hold (the signature changes with the rules), and
--- as of when.  No row: nothing is stored, or it must be built again.
-CREATE TABLE segment.clock_store (
+-- as of when.  No row: nothing is stored, or it must be built again.  Both
+-- tables are unlogged: a tick rewrites tens of thousands of rows spread over
+-- the whole table, and logging them would cost a full page image each after
+-- every checkpoint, for data that can be built again; after a crash both
+-- are empty, which reads as "build it again".
+CREATE UNLOGGED TABLE segment.clock_store (
     only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     signature       text NOT NULL,
     as_of           timestamptz NOT NULL
@@ -19,13 +23,15 @@ COMMENT ON TABLE segment.clock_store IS
 -- One array per source (orders, items, events), an element per feature.
 -- A missing row means every feature is 0; a stale one, that the customer's
 -- data changed under it, so it is built again before it is read.
-CREATE TABLE segment.clock_features (
+CREATE UNLOGGED TABLE segment.clock_features (
     customer_id     text PRIMARY KEY,
     stale           boolean NOT NULL DEFAULT false,
     fo              numeric[],
     fi              numeric[],
     fe              numeric[]
 ) WITH (fillfactor = 70);  -- a tick updates rows in place (HOT), beside the old version
+-- Stale rows are few, and looked for among a tick's tens of thousands of customers.
+CREATE INDEX clock_features_stale ON segment.clock_features (customer_id) WHERE stale;
 COMMENT ON TABLE segment.clock_features IS
     'Per customer, the counts and sums the clock moves from tick to tick, as of segment.clock_store.as_of.';
 
