@@ -1,6 +1,7 @@
 # A crash (pg_ctl stop -m immediate) in the middle of a refresh and in the
 # middle of maintenance loses nothing and doubles nothing: after restart the
 # membership equals a recompute, and the change log replays to it exactly.
+# The clock's store, unlogged, is empty after a crash and built again.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -81,6 +82,24 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM segment.changes'), $logged
 is($node->safe_psql('postgres', q{SELECT count(*) FROM segment.verify() WHERE segment = 'busy'}), '0',
    'membership equals a recompute');
 is($node->safe_psql('postgres', $replay_check), '0', 'change log replays to membership');
+
+# 4. the clock's store is unlogged derived data: empty after a crash, and
+#    built again by the next tick, which still equals a recompute
+$node->safe_psql('postgres', q{SELECT segment.define('recent', 'orders(last 30 days) >= 3')});
+$node->safe_psql('postgres', 'SELECT count(*) FROM segment.tick()');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM segment.clock_store'), '1', 'a tick keeps the clock store');
+$node->stop('immediate');
+$node->start;
+is($node->safe_psql('postgres',
+                    'SELECT (SELECT count(*) FROM segment.clock_store) + (SELECT count(*) FROM segment.clock_features)'),
+   '0', 'the clock store is empty after the crash');
+my $later = $node->safe_psql('postgres', q{SELECT (now() + interval '40 days')::text});
+$node->safe_psql('postgres', qq{SELECT count(*) FROM segment.tick('$later')});
+is($node->safe_psql('postgres', q{SELECT count(*) FROM segment.clock_features WHERE NOT stale}),
+   $node->safe_psql('postgres', q{SELECT count(DISTINCT customer_id) FROM shop.orders}),
+   'the next tick builds it again');
+is($node->safe_psql('postgres', qq{SELECT count(*) FROM segment.verify('$later') WHERE segment <> 'big'}), '0',
+   'the clock after the crash gives what a recompute gives');
 
 $node->stop;
 done_testing();
