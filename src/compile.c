@@ -289,10 +289,34 @@ add_edge(Compiler *cx, FeatureSource fs, const char *interval)
 }
 
 /*
- * The window as a condition on a time column, or NULL for all time.  Its
- * bounds are scalar subqueries, so they are computed once per statement
- * rather than once per row (timestamptz minus interval is not constant).
+ * A window's bound: a time less an interval (SQL).  A scalar subquery, so it
+ * is computed once per statement rather than once per row (timestamptz
+ * minus interval is not constant).
  */
+char *
+window_bound(const char *time, const char *interval)
+{
+	return psprintf("(SELECT %s - %s::pg_catalog.interval)", time, interval);
+}
+
+/*
+ * " WHERE" rows whose time lies where some window's edge moved between $2
+ * and $1: since the older time (edge 0: rows stamped since, now past), or
+ * that long before it for each interval at which a window ends.
+ */
+void
+append_edge_band(StringInfo buf, const char *time_col, List *edges)
+{
+	ListCell   *lc;
+
+	appendStringInfo(buf, " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))", time_col, time_col);
+	foreach(lc, edges)
+		appendStringInfo(buf, " OR (%s > %s AND %s <= %s)",
+						 time_col, window_bound("LEAST($1, $2)", lfirst(lc)),
+						 time_col, window_bound("GREATEST($1, $2)", lfirst(lc)));
+}
+
+/* The window as a condition on a time column, or NULL for all time. */
 static char *
 window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time_col)
 {
@@ -309,16 +333,15 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 		case WIN_LAST:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
-			return psprintf("%s > (SELECT %s - %s::pg_catalog.interval)", time_col,
-							cx->as_of, interval_sql(win->n1, win->unit));
+			return psprintf("%s > %s", time_col,
+							window_bound(cx->as_of, interval_sql(win->n1, win->unit)));
 		case WIN_AGO:
 			cx->deps->uses_clock = true;
 			add_edge(cx, fs, interval_sql(win->n1, win->unit));
 			add_edge(cx, fs, interval_sql(win->n2, win->unit));
-			return psprintf("%s > (SELECT %s - %s::pg_catalog.interval)"
-							" AND %s <= (SELECT %s - %s::pg_catalog.interval)",
-							time_col, cx->as_of, interval_sql(win->n1, win->unit),
-							time_col, cx->as_of, interval_sql(win->n2, win->unit));
+			return psprintf("%s > %s AND %s <= %s",
+							time_col, window_bound(cx->as_of, interval_sql(win->n1, win->unit)),
+							time_col, window_bound(cx->as_of, interval_sql(win->n2, win->unit)));
 		case WIN_DATES:
 			return psprintf("%s >= %s::pg_catalog.date AND %s < %s::pg_catalog.date + 1",
 							time_col, quote_literal_cstr(win->str),
@@ -1506,14 +1529,9 @@ compiler_tick_query(Compiler *cx)
 		if (cx->features[fs] == NIL)
 			continue;
 		time_col = psprintf("x.%s", quote_identifier(src->time));
-		/* edge 0: rows stamped after the last tick, now in the past */
-		appendStringInfo(&buf, "\nUNION SELECT (x.%s)::pg_catalog.text FROM %s x"
-						 " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))",
-						 quote_identifier(src->customer), src->qualname, time_col, time_col);
-		foreach(lc, cx->edges[fs])
-			appendStringInfo(&buf, " OR (%s > (SELECT LEAST($1, $2) - %s::pg_catalog.interval)"
-							 " AND %s <= (SELECT GREATEST($1, $2) - %s::pg_catalog.interval))",
-							 time_col, (char *) lfirst(lc), time_col, (char *) lfirst(lc));
+		appendStringInfo(&buf, "\nUNION SELECT (x.%s)::pg_catalog.text FROM %s x",
+						 quote_identifier(src->customer), src->qualname);
+		append_edge_band(&buf, time_col, cx->edges[fs]);
 	}
 	foreach(lc, cx->age_columns)
 	{

@@ -67,5 +67,7 @@ extern const char *feature_time(Compiler *cx, FeatureSource fs);
 extern void append_feature_from(Compiler *cx, StringInfo buf, FeatureSource fs);
 extern const char *customer_key_type(Compiler *cx);
 extern char *month_slot_sql(const char *time_col, int64 slots);
+extern char *window_bound(const char *time, const char *interval);
+extern void append_edge_band(StringInfo buf, const char *time_col, List *edges);
 
 #endif							/* SEGMENT_COMPILE_INTERNAL_H */

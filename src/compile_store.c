@@ -26,11 +26,11 @@ struct StoreLayout
 	char	   *signature;
 };
 
-/* Whether a kept feature's window ends at this edge (an interval literal). */
+/* Whether a kept feature's window (ending at as_of) has a bound at this edge. */
 static bool
-edge_kept(List *filters, const char *edge)
+edge_kept(List *filters, const char *as_of, const char *edge)
 {
-	char	   *bound = psprintf(" - %s::pg_catalog.interval)", edge);
+	char	   *bound = window_bound(as_of, edge);
 	ListCell   *lc;
 
 	foreach(lc, filters)
@@ -43,8 +43,8 @@ edge_kept(List *filters, const char *edge)
  * Leaves the features as the elements the store keeps, in order: counts and
  * sums of exact numbers as they are, order_months() as one count per month
  * slot, nothing else.  Window edges only dropped features end at go too: a
- * move need not read the rows near those.  Returns where each element comes
- * from.
+ * move need not read the rows near those.  kept_from gets, per element, the
+ * feature it comes from.
  */
 static void
 keep_stored(Compiler *cx, List **kept_from)
@@ -84,7 +84,7 @@ keep_stored(Compiler *cx, List **kept_from)
 			}
 		}
 		foreach(lc, cx->edges[fs])
-			if (edge_kept(filters, lfirst(lc)))
+			if (edge_kept(filters, cx->as_of, lfirst(lc)))
 				edges = lappend(edges, lfirst(lc));
 		cx->features[fs] = features;
 		cx->calls[fs] = calls;
@@ -192,27 +192,16 @@ move_part(StoreLayout *layout, FeatureSource fs)
 {
 	Compiler   *cx = layout->now;
 	const char *cust = feature_customer(cx, fs);
-	const char *time_col = feature_time(cx, fs);
 	StringInfoData buf;
-	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "SELECT (%s)::pg_catalog.text AS k, ARRAY[", cust);
-	foreach(lc, cx->features[fs])
-	{
-		int			k = foreach_current_index(lc);
-
+	for (int k = 0; k < list_length(cx->features[fs]); k++)
 		appendStringInfo(&buf, "%s%s - %s", k ? ", " : "", counted_at(cx, fs, k, "$1"),
 						 counted_at(layout->then, fs, k, "$2"));
-	}
 	appendStringInfoString(&buf, "]::pg_catalog.numeric[] AS v");
 	append_feature_from(cx, &buf, fs);
-	appendStringInfo(&buf, " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))",
-					 time_col, time_col);
-	foreach(lc, cx->edges[fs])
-		appendStringInfo(&buf, " OR (%s > (SELECT LEAST($1, $2) - %s::pg_catalog.interval)"
-						 " AND %s <= (SELECT GREATEST($1, $2) - %s::pg_catalog.interval))",
-						 time_col, (char *) lfirst(lc), time_col, (char *) lfirst(lc));
+	append_edge_band(&buf, feature_time(cx, fs), cx->edges[fs]);
 	appendStringInfo(&buf, " GROUP BY %s", cust);
 	return buf.data;
 }
