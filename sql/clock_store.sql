@@ -162,3 +162,14 @@ SELECT segment._clock_store_sync('2030-02-03', false);
 SELECT count(*) FROM segment.clock_store;
 SELECT count(*) FROM segment.tick('2030-02-03');
 SELECT * FROM segment.verify('2030-02-03');
+
+-- Birthdays: the clock looks first for customers born in a month of the
+-- days it moves over, then at their age.  Born on 29 February, Kiril turns
+-- 26 on 1 March of a common year; a tick over the month's end finds him.
+INSERT INTO shop.customers (id, first_name, birth_date) VALUES (11, 'Kiril', '2004-02-29');
+SELECT segment.define('aged_26', 'age(birth_date) >= 26', as_of => '2030-02-03');
+SELECT segment, entered, exited FROM segment.tick('2030-02-28') WHERE segment = 'aged_26';
+SELECT segment.is_member(11, 'aged_26');
+SELECT segment, entered, exited FROM segment.tick('2030-03-01 12:00') WHERE segment = 'aged_26';
+SELECT segment.is_member(11, 'aged_26');
+SELECT * FROM segment.verify('2030-03-01 12:00');
