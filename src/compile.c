@@ -501,6 +501,8 @@ compile_order_verb(Compiler *cx, const RuleNode *node)
 	const char *v = node->str;
 	Operand		r = {NULL, VT_NUM, false, -1};
 
+	cx->deps->order_rows = true;
+
 	if (strcmp(v, "orders") == 0)
 	{
 		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, "count(*)", filter, true));

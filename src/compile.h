@@ -14,6 +14,7 @@
 typedef struct RuleDeps
 {
 	bool		sources[SRC_COUNT];
+	bool		order_rows;		/* orders' own rows, not only those its items join */
 	List	   *segments;		/* segment names read by in_segment() */
 	List	   *tags;			/* tags read by tagged() */
 	List	   *groups;			/* group names */

@@ -4,10 +4,11 @@
  * After an insert, update, delete or truncate it re-evaluates, in the same
  * transaction, only the customers the statement touched, and only the
  * segments that read that table (with those that read them), and rescores
- * their RFM when orders changed.  It runs on every order insert, so what it
- * derives from the catalog is kept per backend until the catalog changes,
- * the touched customers are read from the transition tables directly, and
- * every statement it runs has a kept plan.
+ * their RFM when orders changed; new orders that no item names yet leave out
+ * the segments that read orders only through their items.  It runs on every
+ * order insert, so what it derives from the catalog is kept per backend
+ * until the catalog changes, the touched customers are read from the
+ * transition tables directly, and every statement it runs has a kept plan.
  *
  * Concurrency: it takes a share lock on each segment it maintains, so it
  * waits for a running define or full refresh of one; then one row per
@@ -20,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "clock_store.h"
 #include "commands/trigger.h"
+#include "compile.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -49,10 +51,51 @@ typedef struct SourcePlan
 	bool		indirect;		/* order items, products: customers through orders */
 	char	   *customers_sql;	/* their customers, $1 text[]; NULL with orders untracked */
 	SPIPlanPtr	customers_plan;
+
+	/*
+	 * Orders: what an INSERT of orders that no item names yet can change,
+	 * that is ids less the segments that read orders only through their
+	 * items; items_sql finds whether an item names one of them ($1 text[]).
+	 * NULL items_sql when that is all of ids.
+	 */
+	List	   *ids_without_items;
+	char	   *items_sql;
+	SPIPlanPtr	items_plan;
 } SourcePlan;
 
 static SourcePlan plans[SRC_COUNT];
 static bool plans_initialized = false;
+
+/*
+ * The incremental segments that read orders' own rows or RFM scores: all
+ * that read orders, less those that read them only to join their items.
+ * Those are told apart by binding the rule, which sources alone do not say.
+ */
+static List *
+order_row_readers(Catalog *cat)
+{
+	List	   *ids = NIL;
+	ListCell   *lc;
+
+	foreach(lc, cat->segments)
+	{
+		SegmentEntry *seg = lfirst(lc);
+		RuleDeps	deps = {0};
+
+		if (seg->mode != MODE_INCREMENTAL)
+			continue;
+		if (!seg->reads_rfm && !seg->reads_source[SRC_ORDERS])
+			continue;
+		if (!seg->reads_rfm && seg->reads_source[SRC_ITEMS])
+		{
+			compiler_add_rule(compiler_create(cat), seg->name, seg->rule, &deps);
+			if (!deps.order_rows)
+				continue;
+		}
+		ids = lappend_int(ids, seg->id);
+	}
+	return ids;
+}
 
 static void
 build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
@@ -61,15 +104,20 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	Source	   *o = &cat->src[SRC_ORDERS];
 	Source	   *items = &cat->src[SRC_ITEMS];
 	List	   *readers = NIL;
+	List	   *without_items = NIL;
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	ListCell   *lc;
 
 	kept_retire(sp->customers_plan);
+	kept_retire(sp->items_plan);
 	list_free(sp->ids);
+	list_free(sp->ids_without_items);
 	if (sp->column)
 		pfree(sp->column);
 	if (sp->customers_sql)
 		pfree(sp->customers_sql);
+	if (sp->items_sql)
+		pfree(sp->items_sql);
 	memset(sp, 0, sizeof(SourcePlan));
 	sp->generation = -1;		/* until built: an error below leaves it unbuilt */
 	MemoryContextSwitchTo(old);
@@ -85,9 +133,20 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	}
 	readers = catalog_with_dependants(cat, readers, true);
 	sp->rescore = kind == SRC_ORDERS && rfm_rescore_ready(cat);
+	if (kind == SRC_ORDERS && items->present)
+		without_items = catalog_with_dependants(cat, order_row_readers(cat), true);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	sp->ids = list_copy(readers);
+	if (kind == SRC_ORDERS && items->present && list_length(without_items) < list_length(readers))
+	{
+		sp->ids_without_items = list_copy(without_items);
+		sp->items_sql =
+			psprintf("SELECT 1 FROM %s i WHERE i.%s = ANY ($1::%s[]) LIMIT 1",
+					 items->qualname, quote_identifier(items->order_ref),
+					 format_type_be_qualified(get_atttype(items->relid,
+														  get_attnum(items->relid, items->order_ref))));
+	}
 	switch (kind)
 	{
 		case SRC_CUSTOMERS:
@@ -234,6 +293,27 @@ touched_customers(TriggerData *trig, SourcePlan *sp)
 			customers = lappend(customers, key);
 	}
 	return distinct_text_array(customers);
+}
+
+/*
+ * Whether an item names one of the orders the INSERT added.  If none does,
+ * the insert cannot change what items add up to: an order's items come
+ * after it, and their own statement maintains the segments that read them.
+ */
+static bool
+inserted_orders_have_items(TriggerData *trig, Catalog *cat, SourcePlan *sp)
+{
+	static Oid	types[1] = {TEXTARRAYOID};
+	List	   *values = NIL;
+	ArrayType  *orders;
+	Datum		arg[1];
+
+	collect_values(trig->tg_relation, trig->tg_newtable, cat->src[SRC_ORDERS].key, &values);
+	if ((orders = distinct_text_array(values)) == NULL)
+		return false;
+	arg[0] = PointerGetDatum(orders);
+	kept_run(&sp->items_plan, sp->items_sql, 1, types, arg, NULL, false, SPI_OK_SELECT);
+	return SPI_processed > 0;
 }
 
 /*
@@ -408,6 +488,7 @@ segment_maintain(PG_FUNCTION_ARGS)
 	SourceKind	kind;
 	Catalog    *cat;
 	SourcePlan *sp;
+	List	   *ids;
 	ArrayType  *keys = NULL;
 	bool		truncate;
 	bool		known;
@@ -440,7 +521,11 @@ segment_maintain(PG_FUNCTION_ARGS)
 			SPI_finish();
 			return PointerGetDatum(NULL);
 		}
-		latest = lock_segments(trig, sp->ids, &known);
+		ids = sp->ids;
+		if (sp->items_sql && keys && TRIGGER_FIRED_BY_INSERT(trig->tg_event) &&
+			!inserted_orders_have_items(trig, cat, sp))
+			ids = sp->ids_without_items;
+		latest = lock_segments(trig, ids, &known);
 		if (sp->rescore)
 			rfm_lock_scores();
 		after = catalog_current(false);
@@ -478,7 +563,7 @@ segment_maintain(PG_FUNCTION_ARGS)
 					 SPI_OK_SELECT);
 		}
 	}
-	engine_apply(cat, sp->ids, TimestampTzGetDatum(as_of), "data", keys);
+	engine_apply(cat, ids, TimestampTzGetDatum(as_of), "data", keys);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
