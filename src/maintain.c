@@ -67,34 +67,19 @@ static SourcePlan plans[SRC_COUNT];
 static bool plans_initialized = false;
 
 /*
- * The incremental segments that read orders' own rows or RFM scores: all
- * that read orders, less those that read them only to join their items.
- * Those are told apart by binding the rule, which sources alone do not say.
+ * Whether a segment that reads orders reads their own rows or RFM scores,
+ * not only their items (through the orders).  Sources alone do not say, so
+ * the rule is bound again, once per catalog generation.
  */
-static List *
-order_row_readers(Catalog *cat)
+static bool
+reads_order_rows(Catalog *cat, SegmentEntry *seg)
 {
-	List	   *ids = NIL;
-	ListCell   *lc;
+	RuleDeps	deps = {0};
 
-	foreach(lc, cat->segments)
-	{
-		SegmentEntry *seg = lfirst(lc);
-		RuleDeps	deps = {0};
-
-		if (seg->mode != MODE_INCREMENTAL)
-			continue;
-		if (!seg->reads_rfm && !seg->reads_source[SRC_ORDERS])
-			continue;
-		if (!seg->reads_rfm && seg->reads_source[SRC_ITEMS])
-		{
-			compiler_add_rule(compiler_create(cat), seg->name, seg->rule, &deps);
-			if (!deps.order_rows)
-				continue;
-		}
-		ids = lappend_int(ids, seg->id);
-	}
-	return ids;
+	if (seg->reads_rfm || !seg->reads_source[SRC_ITEMS])
+		return true;
+	compiler_add_rule(compiler_create(cat), seg->name, seg->rule, &deps);
+	return deps.order_rows;
 }
 
 static void
@@ -104,7 +89,8 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	Source	   *o = &cat->src[SRC_ORDERS];
 	Source	   *items = &cat->src[SRC_ITEMS];
 	List	   *readers = NIL;
-	List	   *without_items = NIL;
+	List	   *row_readers = NIL;	/* orders: readers less those of items only */
+	bool		split = kind == SRC_ORDERS && items->present;
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	ListCell   *lc;
 
@@ -129,18 +115,21 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 
 		if (seg->mode == MODE_INCREMENTAL &&
 			(seg->reads_source[kind] || (kind == SRC_ORDERS && seg->reads_rfm)))
+		{
 			readers = lappend_int(readers, seg->id);
+			if (split && reads_order_rows(cat, seg))
+				row_readers = lappend_int(row_readers, seg->id);
+		}
 	}
 	readers = catalog_with_dependants(cat, readers, true);
+	row_readers = catalog_with_dependants(cat, row_readers, true);
 	sp->rescore = kind == SRC_ORDERS && rfm_rescore_ready(cat);
-	if (kind == SRC_ORDERS && items->present)
-		without_items = catalog_with_dependants(cat, order_row_readers(cat), true);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	sp->ids = list_copy(readers);
-	if (kind == SRC_ORDERS && items->present && list_length(without_items) < list_length(readers))
+	if (split && list_length(row_readers) < list_length(readers))
 	{
-		sp->ids_without_items = list_copy(without_items);
+		sp->ids_without_items = list_copy(row_readers);
 		sp->items_sql =
 			psprintf("SELECT 1 FROM %s i WHERE i.%s = ANY ($1::%s[]) LIMIT 1",
 					 items->qualname, quote_identifier(items->order_ref),
