@@ -490,6 +490,10 @@ RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET jit = off   -- inlining and optimizing, set off by cost estimates, cost more than they save
+-- The scores are a CTE, with no statistics: the planner takes their keys
+-- for 200 distinct values, prices a hash of them far too high, and sorts
+-- them (on disk, at a million customers) to merge-join them instead.
+SET enable_mergejoin = off
 AS $$
 DECLARE
     cfg segment.rfm_config;
@@ -557,27 +561,25 @@ BEGIN
         || ', scored AS MATERIALIZED ('
            '   SELECT s.customer_id, s.recency_days, s.frequency, s.monetary, segment.rfm(s.r, s.f, s.m) AS score'
            '     FROM (' || score_sql || ') s)'
-           -- customers who stay are updated in place, new ones inserted,
-           -- those with no order in the window any more deleted
+           -- those with no order in the window any more are deleted; the
+           -- others are updated in place or inserted by one MERGE, one join
+           -- of the scores with the table rather than an UPDATE's and an
+           -- INSERT's each
         || ', gone AS (DELETE FROM segment.customer_rfm c'
            '   WHERE NOT EXISTS (SELECT 1 FROM scored s WHERE s.customer_id = c.customer_id))'
-        || ', rescored AS (UPDATE segment.customer_rfm c'
-           '   SET recency_days = s.recency_days, frequency = s.frequency, monetary = s.monetary,'
-           '       score = s.score, scored_at = now(), as_of = $1'
-           '   FROM scored s WHERE s.customer_id = c.customer_id)'
-        || ', added AS (INSERT INTO segment.customer_rfm'
-           '   (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
-           '   SELECT s.customer_id, s.recency_days, s.frequency, s.monetary, s.score, now(), $1'
-           '     FROM scored s'
-           '    WHERE NOT EXISTS (SELECT 1 FROM segment.customer_rfm c WHERE c.customer_id = s.customer_id))'
-        || ' SELECT count(*) FROM scored'
-    INTO n
+        || ' MERGE INTO segment.customer_rfm c USING scored s ON s.customer_id = c.customer_id'
+           ' WHEN MATCHED THEN UPDATE SET recency_days = s.recency_days, frequency = s.frequency,'
+           '   monetary = s.monetary, score = s.score, scored_at = now(), as_of = $1'
+           ' WHEN NOT MATCHED THEN INSERT (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
+           '   VALUES (s.customer_id, s.recency_days, s.frequency, s.monetary, s.score, now(), $1)'
     USING as_of, cfg."window",
           ARRAY(SELECT k::float8 / b FROM generate_series(1, b - 1) k),
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'recency'))::numeric[],
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'frequency'))::numeric[],
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'monetary'))::numeric[],
           b, cfg.method;
+    -- each scored customer is either updated or inserted
+    GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
 $$;
