@@ -6,10 +6,10 @@
  * the rows hold (its signature) and as of when.  A different layout means
  * building the store again, which tick() and a refresh of every segment do;
  * otherwise tick() moves it to its own time.  Data changes go through the
- * maintenance triggers, which mark the customers they touch stale unless
- * the rows are newer than the store (the usual case: an order placed now),
- * so a stale row is the only one that can be wrong, and it is built again
- * before it is read.
+ * maintenance triggers, which mark the customers they touch stale (in
+ * segment.clock_stale) unless the rows are newer than the store (the usual
+ * case: an order placed now), so a stale row is the only one that can be
+ * wrong, and it is built again before it is read.
  */
 #include "postgres.h"
 
@@ -115,7 +115,7 @@ clock_store_current(Catalog *cat, Datum as_of)
 static void
 truncate_rows(void)
 {
-	if (SPI_execute("TRUNCATE segment.clock_features", false, 0) != SPI_OK_UTILITY)
+	if (SPI_execute("TRUNCATE segment.clock_features, segment.clock_stale", false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "emptying the clock's store failed");
 }
 
@@ -144,8 +144,9 @@ clock_store_freshen(Catalog *cat, ArrayType *keys, Datum as_of)
 
 	if (clock_store_layout(cat) == NULL)
 		return;
-	kept_run(&find, "SELECT pg_catalog.array_agg(s.customer_id) FROM segment.clock_features s"
-			 " WHERE s.stale AND s.customer_id = ANY ($1)", 1, types, arg, NULL, false, SPI_OK_SELECT);
+	kept_run(&find, "WITH d AS (DELETE FROM segment.clock_stale s WHERE s.customer_id = ANY ($1)"
+			 " RETURNING s.customer_id) SELECT pg_catalog.array_agg(d.customer_id) FROM d",
+			 1, types, arg, NULL, false, SPI_OK_SELECT);
 	stale = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		return;
@@ -172,9 +173,9 @@ clock_store_invalidate(ArrayType *keys, TimestampTz earliest)
 													  1, &isnull)))
 		return;
 	kept_run(&mark,
-			 "INSERT INTO segment.clock_features AS s (customer_id, stale)"
-			 " SELECT k, true FROM pg_catalog.unnest($1) k"
-			 " ON CONFLICT (customer_id) DO UPDATE SET stale = true",
+			 "INSERT INTO segment.clock_stale (customer_id)"
+			 " SELECT k FROM pg_catalog.unnest($1) k ORDER BY k"
+			 " ON CONFLICT (customer_id) DO NOTHING",
 			 1, types, values, NULL, false, SPI_OK_INSERT);
 }
 

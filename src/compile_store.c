@@ -249,8 +249,9 @@ store_build_sql(StoreLayout *layout, bool listed)
 
 /*
  * Rows are updated in place, joined with what moved, and inserted for the
- * customers who had none: those the update did not return.  A stale row is
- * returned but left as it is, to be built again before it is read.
+ * customers who had none: those the update did not return.  A stale row
+ * (segment.clock_stale) is moved like any other: whatever it holds, it is
+ * built again before it is read.
  */
 char *
 store_move_sql(StoreLayout *layout)
@@ -270,11 +271,11 @@ store_move_sql(StoreLayout *layout)
 			appendStringInfo(&buf, "s.%s", a);
 			continue;
 		}
-		appendStringInfo(&buf, "CASE WHEN s.stale THEN s.%s ELSE ARRAY[", a);
+		appendStringInfoString(&buf, "ARRAY[");
 		for (int k = 1; k <= list_length(layout->now->features[fs]); k++)
 			appendStringInfo(&buf, "%sCOALESCE(s.%s[%d], 0) + COALESCE(d.%s[%d], 0)",
 							 k > 1 ? ", " : "", a, k, a, k);
-		appendStringInfoString(&buf, "]::pg_catalog.numeric[] END");
+		appendStringInfoString(&buf, "]::pg_catalog.numeric[]");
 	}
 	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id)\n"
 						   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"

@@ -21,19 +21,26 @@ COMMENT ON TABLE segment.clock_store IS
     'The layout and time of segment.clock_features; no row when it must be built.';
 
 -- One array per source (orders, items, events), an element per feature.
--- A missing row means every feature is 0; a stale one, that the customer's
--- data changed under it, so it is built again before it is read.
+-- A missing row means every feature is 0.
 CREATE UNLOGGED TABLE segment.clock_features (
     customer_id     text PRIMARY KEY,
-    stale           boolean NOT NULL DEFAULT false,
     fo              numeric[],
     fi              numeric[],
     fe              numeric[]
 ) WITH (fillfactor = 70);  -- a tick updates rows in place (HOT), beside the old version
--- Stale rows are few, and looked for among a tick's tens of thousands of customers.
-CREATE INDEX clock_features_stale ON segment.clock_features (customer_id) WHERE stale;
 COMMENT ON TABLE segment.clock_features IS
     'Per customer, the counts and sums the clock moves from tick to tick, as of segment.clock_store.as_of.';
+
+-- The customers whose data changed under their row of clock_features (an
+-- order older than the store's time, say): their row is built again before
+-- it is read.  A table of its own, narrow and mostly empty, so that marking
+-- the customers of a large COPY inserts keys instead of rewriting their
+-- wide rows of features.
+CREATE UNLOGGED TABLE segment.clock_stale (
+    customer_id     text PRIMARY KEY
+);
+COMMENT ON TABLE segment.clock_stale IS
+    'Customers whose row of segment.clock_features is out of date, to be built again before it is read.';
 
 CREATE FUNCTION segment._clock_store_sync(as_of timestamptz, build_only boolean)
 RETURNS text
