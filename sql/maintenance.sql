@@ -77,6 +77,16 @@ SELECT segment.is_member(6, 'acme_fans');
 INSERT INTO shop.orders VALUES (1201, 6, '2026-10-30 10:00', 1200, 'paid', 'web');
 SELECT segment.is_member(6, 'acme_fans'), segment.is_member(6, 'big');
 ROLLBACK;
+-- With no index on the items' order column that probe would scan every
+-- item: the orders' statement evaluates those segments too, and the item
+-- that named the order first still counts.
+BEGIN;
+ALTER TABLE shop.order_items DROP CONSTRAINT order_items_order_id_fkey;
+DROP INDEX shop.order_items_order_id_idx;
+INSERT INTO shop.order_items (order_id, product_id, quantity, price) VALUES (1201, 5, 2, 600);
+INSERT INTO shop.orders VALUES (1201, 6, '2026-10-30 10:00', 1200, 'paid', 'web');
+SELECT segment.is_member(6, 'acme_fans'), segment.is_member(6, 'big');
+ROLLBACK;
 WITH o AS (INSERT INTO shop.orders VALUES (1201, 6, '2026-10-30 10:00', 1200, 'paid', 'web') RETURNING id)
 INSERT INTO shop.order_items (order_id, product_id, quantity, price) SELECT o.id, 5, 2, 600 FROM o;
 SELECT segment.is_member(6, 'acme_fans'), segment.is_member(6, 'big');

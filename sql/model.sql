@@ -18,6 +18,9 @@ CREATE TABLE model.items (id serial PRIMARY KEY, order_id integer NOT NULL, prod
                           qty integer NOT NULL);
 CREATE TABLE model.events (id serial PRIMARY KEY, customer_id integer NOT NULL, kind text NOT NULL,
                            at timestamptz NOT NULL);
+CREATE INDEX ON model.orders (customer_id);
+CREATE INDEX ON model.items (order_id);
+CREATE INDEX ON model.events (customer_id);
 INSERT INTO model.products SELECT g, (ARRAY['a', 'b', 'c'])[1 + g % 3] FROM generate_series(1, 6) g;
 INSERT INTO model.customers
 SELECT g, (ARRAY['x', 'y', 'z'])[1 + (random() * 2)::int], random() < 0.3,

@@ -157,6 +157,7 @@ CREATE TABLE rfm_shop.orders (
     placed_at timestamptz NOT NULL,
     total numeric(10,2) NOT NULL
 );
+CREATE INDEX ON rfm_shop.orders (customer_id);
 SELECT segment.track_customers('rfm_shop.customers');
 SELECT segment.track_orders('rfm_shop.orders', customer_column => 'customer_id',
                             amount_column => 'total', time_column => 'placed_at');

@@ -106,6 +106,12 @@ SELECT segment.track_customers('shop.customers', id_column => 'lat');
 SELECT segment.track_customers('shop.customers', id_column => 'first_name');
 SELECT segment.track_orders('shop.orders', time_column => 'status');
 SELECT segment.track_orders('shop.orders', amount_column => 'channel', time_column => 'placed_at');
+-- no index starts with the column maintenance reads a table by: tracked,
+-- with a warning that gives the index to create
+BEGIN;
+DROP INDEX shop.orders_customer_id_idx;
+SELECT segment.track_orders('shop.orders', time_column => 'placed_at');
+ROLLBACK;
 SELECT count(*) AS changed FROM (SELECT * FROM before EXCEPT SELECT * FROM segment.membership
                                  UNION ALL
                                  SELECT * FROM segment.membership EXCEPT SELECT * FROM before) d;

@@ -5,7 +5,8 @@
  * transaction, only the customers the statement touched, and only the
  * segments that read that table (with those that read them), and rescores
  * their RFM when orders changed; new orders that no item names yet leave out
- * the segments that read orders only through their items.  It runs on every
+ * the segments that read orders only through their items (when an index
+ * tells it in one lookup an order).  It runs on every
  * order insert, so what it derives from the catalog is kept per backend
  * until the catalog changes, the touched customers are read from the
  * transition tables directly, and every statement it runs has a kept plan.
@@ -18,6 +19,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "clock_store.h"
 #include "commands/trigger.h"
@@ -35,6 +39,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -285,6 +291,40 @@ touched_customers(TriggerData *trig, SourcePlan *sp)
 }
 
 /*
+ * Whether a valid, non-partial index of the relation starts with the column:
+ * what makes the probe below one index lookup a new order rather than a
+ * scan of every order item.  Asked at each use (the relation cache keeps
+ * the list), so an index created or dropped later counts at once.
+ */
+static bool
+column_leads_an_index(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Relation	rel = table_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	bool		found = false;
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for index %u", lfirst_oid(lc));
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		found = index->indisvalid && index->indkey.values[0] == attnum &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
+		ReleaseSysCache(tuple);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
  * Whether an item names one of the orders the INSERT added.  If none does,
  * the insert cannot change what items add up to: an order's items come
  * after it, and their own statement maintains the segments that read them.
@@ -512,6 +552,7 @@ segment_maintain(PG_FUNCTION_ARGS)
 		}
 		ids = sp->ids;
 		if (sp->items_sql && keys && TRIGGER_FIRED_BY_INSERT(trig->tg_event) &&
+			column_leads_an_index(cat->src[SRC_ITEMS].relid, cat->src[SRC_ITEMS].order_ref) &&
 			!inserted_orders_have_items(trig, cat, sp))
 			ids = sp->ids_without_items;
 		latest = lock_segments(trig, ids, &known);

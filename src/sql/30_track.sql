@@ -85,6 +85,30 @@ END;
 COMMENT ON FUNCTION segment._has_unique_index(regclass, name) IS
     'Whether a column has a unique, immediately checked index of its own.';
 
+-- Maintenance reads the rows of the customers (or orders) a statement
+-- touched by this column: without an index that starts with it, every
+-- maintained insert scans the whole table.  Said, not refused: a small
+-- table, or one about to be indexed, is fine.
+CREATE FUNCTION segment._warn_unindexed(relation regclass, col name, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1
+                     FROM pg_index i
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = relation AND i.indisvalid AND i.indpred IS NULL
+                      AND a.attname = col) THEN
+        RAISE WARNING 'no index of % starts with its % column "%"', relation, what, col
+            USING DETAIL = format('The maintenance triggers read the rows of each change''s %ss by this column: without an index, every maintained insert scans the whole table.', what),
+                  HINT = format('CREATE INDEX ON %s (%I);', relation, col);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION segment._warn_unindexed(regclass, name, text) IS
+    'Warns when no valid, non-partial index starts with the column maintenance reads a table by.';
+
 -- Records a source, installs its maintenance triggers, then re-binds every
 -- segment so that a change that breaks one is refused here rather than at
 -- its next refresh, and recomputes the segments that read that kind of data.
@@ -170,6 +194,7 @@ AS $$
 BEGIN
     PERFORM segment._check_column(relation, id_column, 'id', 'key');
     PERFORM segment._check_column(relation, customer_column, 'customer', 'key');
+    PERFORM segment._warn_unindexed(relation, customer_column, 'customer');
     PERFORM segment._check_column(relation, amount_column, 'amount', 'number');
     PERFORM segment._check_column(relation, time_column, 'time', 'time');
     PERFORM segment._track(ROW('orders', relation, id_column, customer_column, time_column,
@@ -189,6 +214,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM segment._check_column(relation, order_column, 'order', 'key');
+    PERFORM segment._warn_unindexed(relation, order_column, 'order');
     IF product_column IS NOT NULL THEN
         PERFORM segment._check_column(relation, product_column, 'product', 'key');
     END IF;
@@ -228,6 +254,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM segment._check_column(relation, customer_column, 'customer', 'key');
+    PERFORM segment._warn_unindexed(relation, customer_column, 'customer');
     PERFORM segment._check_column(relation, kind_column, 'kind', 'text');
     PERFORM segment._check_column(relation, time_column, 'time', 'time');
     PERFORM segment._track(ROW('events', relation, NULL, customer_column, time_column, NULL,

@@ -18,6 +18,7 @@ $node->safe_psql('postgres', q{
     CREATE TABLE shop.customers (id bigint PRIMARY KEY);
     CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL,
                               placed_at timestamptz NOT NULL DEFAULT now(), total numeric NOT NULL);
+    CREATE INDEX ON shop.orders (customer_id);
     INSERT INTO shop.customers SELECT generate_series(1, 20000);
     INSERT INTO shop.orders (customer_id, total) SELECT g % 20000 + 1, g % 97 FROM generate_series(1, 60000) g;
     SELECT segment.track_customers('shop.customers');

@@ -17,6 +17,7 @@ $node->safe_psql('postgres', q{
     CREATE TABLE shop.customers (id integer PRIMARY KEY, city text);
     CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id integer NOT NULL,
                               placed_at timestamptz NOT NULL DEFAULT now(), total numeric NOT NULL);
+    CREATE INDEX ON shop.orders (customer_id);
     INSERT INTO shop.customers SELECT g, CASE WHEN g % 2 = 0 THEN 'Skopje' ELSE 'Warsaw' END
       FROM generate_series(1, 100) g;
     INSERT INTO shop.orders (customer_id, total) SELECT g % 100 + 1, 40 FROM generate_series(1, 300) g;

@@ -23,6 +23,7 @@ $node->safe_psql('postgres', q{
     CREATE TABLE shop.customers (id bigint PRIMARY KEY);
     CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL,
                               placed_at timestamptz NOT NULL, total numeric NOT NULL);
+    CREATE INDEX ON shop.orders (customer_id);
     INSERT INTO shop.customers VALUES (1), (2);
     SELECT segment.track_customers('shop.customers');
     SELECT segment.track_orders('shop.orders', time_column => 'placed_at');
