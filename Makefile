@@ -32,5 +32,11 @@ include $(PGXS)
 # struct must rebuild every object that sees it.
 $(OBJS): $(wildcard $(srcdir)/src/*.h $(srcdir)/src/rule/*.h)
 
+# An extension script must create what it means to, never adopt an object
+# someone made first (CVE-2022-2625): no CREATE OR REPLACE, no IF NOT EXISTS.
 $(DATA_built): $(INSTALL_PARTS) $(EXTENSION).control
+	@if grep -n -i -E 'or[[:space:]]+replace|if[[:space:]]+not[[:space:]]+exists' $(INSTALL_PARTS); then \
+		echo 'segment: the install script must not use CREATE OR REPLACE or IF NOT EXISTS (CVE-2022-2625)' >&2; \
+		exit 1; \
+	fi
 	cat $(INSTALL_PARTS) > $@

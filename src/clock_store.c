@@ -172,6 +172,7 @@ clock_store_invalidate(ArrayType *keys, TimestampTz earliest)
 		earliest > DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 													  1, &isnull)))
 		return;
+	/* in key order, as customer_turns: concurrent marks never deadlock */
 	kept_run(&mark,
 			 "INSERT INTO segment.clock_stale (customer_id)"
 			 " SELECT k FROM pg_catalog.unnest($1) k ORDER BY k"

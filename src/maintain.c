@@ -5,8 +5,8 @@
  * transaction, only the customers the statement touched, and only the
  * segments that read that table (with those that read them), and rescores
  * their RFM when orders changed; new orders that no item names yet leave out
- * the segments that read orders only through their items (when an index
- * tells it in one lookup an order).  It runs on every
+ * the segments that read orders only through their items (when an index on
+ * the items' order column makes telling so one lookup).  It runs on every
  * order insert, so what it derives from the catalog is kept per backend
  * until the catalog changes, the touched customers are read from the
  * transition tables directly, and every statement it runs has a kept plan.
@@ -291,10 +291,11 @@ touched_customers(TriggerData *trig, SourcePlan *sp)
 }
 
 /*
- * Whether a valid, non-partial index of the relation starts with the column:
- * what makes the probe below one index lookup a new order rather than a
- * scan of every order item.  Asked at each use (the relation cache keeps
- * the list), so an index created or dropped later counts at once.
+ * Whether a valid, non-partial index of the relation starts with the column
+ * (as segment._indexes_led_by() finds them for the tracking functions'
+ * warning): what makes the probe below one index lookup a new order rather
+ * than a scan of every order item.  Asked at each use, from the relation
+ * and system caches, so an index created or dropped later counts at once.
  */
 static bool
 column_leads_an_index(Oid relid, const char *column)

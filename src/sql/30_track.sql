@@ -68,6 +68,21 @@ $$;
 COMMENT ON FUNCTION segment._check_column(regclass, name, text, text) IS
     'Checks that a tracked column exists and has a usable type.';
 
+-- The valid, non-partial indexes whose first key column is col: those a
+-- lookup by that column alone can use.
+CREATE FUNCTION segment._indexes_led_by(relation regclass, col name)
+RETURNS SETOF pg_catalog.pg_index
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT i.*
+      FROM pg_index i
+      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = relation AND i.indisvalid AND i.indpred IS NULL AND a.attname = col;
+END;
+COMMENT ON FUNCTION segment._indexes_led_by(regclass, name) IS
+    'The valid, non-partial indexes of a table whose first key column is the given one.';
+
 -- Whether a column alone has a unique index that is checked at once (a
 -- primary key or UNIQUE, not deferrable): then no two rows share a value.
 CREATE FUNCTION segment._has_unique_index(relation regclass, col name)
@@ -75,12 +90,8 @@ RETURNS boolean
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
-    SELECT EXISTS (SELECT 1
-                     FROM pg_index i
-                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                    WHERE i.indrelid = relation AND i.indisunique AND i.indimmediate
-                      AND i.indisvalid AND i.indnkeyatts = 1 AND i.indpred IS NULL
-                      AND a.attname = col);
+    SELECT EXISTS (SELECT 1 FROM segment._indexes_led_by(relation, col) i
+                    WHERE i.indisunique AND i.indimmediate AND i.indnkeyatts = 1);
 END;
 COMMENT ON FUNCTION segment._has_unique_index(regclass, name) IS
     'Whether a column has a unique, immediately checked index of its own.';
@@ -95,15 +106,12 @@ LANGUAGE plpgsql STABLE STRICT
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1
-                     FROM pg_index i
-                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                    WHERE i.indrelid = relation AND i.indisvalid AND i.indpred IS NULL
-                      AND a.attname = col) THEN
-        RAISE WARNING 'no index of % starts with its % column "%"', relation, what, col
-            USING DETAIL = format('The maintenance triggers read the rows of each change''s %ss by this column: without an index, every maintained insert scans the whole table.', what),
-                  HINT = format('CREATE INDEX ON %s (%I);', relation, col);
+    IF EXISTS (SELECT 1 FROM segment._indexes_led_by(relation, col)) THEN
+        RETURN;
     END IF;
+    RAISE WARNING 'no index of % starts with its % column "%"', relation, what, col
+        USING DETAIL = format('The maintenance triggers read the rows of each change''s %ss by this column: without an index, every maintained insert scans the whole table.', what),
+              HINT = format('CREATE INDEX ON %s (%I);', relation, col);
 END
 $$;
 COMMENT ON FUNCTION segment._warn_unindexed(regclass, name, text) IS
