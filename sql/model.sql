@@ -13,7 +13,7 @@ CREATE SCHEMA model;
 CREATE TABLE model.customers (id integer PRIMARY KEY, city text, vip boolean, born date);
 CREATE TABLE model.products (id integer PRIMARY KEY, category text);
 CREATE TABLE model.orders (id serial PRIMARY KEY, customer_id integer NOT NULL,
-                           at timestamptz NOT NULL, total numeric NOT NULL, status text NOT NULL);
+                           at timestamptz NOT NULL, total numeric(8,2) NOT NULL, status text NOT NULL);
 CREATE TABLE model.items (id serial PRIMARY KEY, order_id integer NOT NULL, product_id integer NOT NULL,
                           qty integer NOT NULL);
 CREATE TABLE model.events (id serial PRIMARY KEY, customer_id integer NOT NULL, kind text NOT NULL,

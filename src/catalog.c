@@ -11,6 +11,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -27,6 +28,26 @@ static const char *const track_functions[SRC_COUNT] = {
 /* The catalog of the latest version this backend has read, and its memory. */
 static Catalog *current = NULL;
 static MemoryContext current_context = NULL;
+
+/*
+ * Set when a tracked table's definition may have changed: rules compile to
+ * SQL that depends on its columns' types (amounts of numeric(p, s) are
+ * summed in units of its scale), so the catalog is loaded, and the rules
+ * compiled, again.
+ */
+static bool tables_changed = false;
+static bool relcache_callback_registered = false;
+
+/* A relcache invalidation: for one table, or for all (InvalidOid). */
+static void
+tracked_table_changed(Datum arg, Oid relid)
+{
+	if (current == NULL)
+		return;
+	for (int k = 0; k < SRC_COUNT; k++)
+		if (relid == InvalidOid || (current->src[k].present && current->src[k].relid == relid))
+			tables_changed = true;
+}
 
 /*
  * Runs a catalog query; SPI returns in its own procedure context, so the
@@ -228,8 +249,15 @@ catalog_current(bool read_only)
 	MemoryContext old;
 	Catalog    *cat;
 
-	if (current && current->version == version && current->version_table == table)
+	if (current && current->version == version && current->version_table == table && !tables_changed)
 		return current;
+	if (!relcache_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(tracked_table_changed, (Datum) 0);
+		relcache_callback_registered = true;
+	}
+	/* a change during the load sets it again, for the next call */
+	tables_changed = false;
 
 	context = AllocSetContextCreate(TopMemoryContext, "segment catalog", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(context);

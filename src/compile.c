@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "catalog/pg_type.h"
 #include "compile_internal.h"
+#include "exact_units.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -215,6 +216,23 @@ lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node
  * ---------------------------------------------------------------------------
  */
 
+/* A column's type, through domains; InvalidOid when there is no such column. */
+static Oid
+column_type(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+
+	return attnum == InvalidAttrNumber ? InvalidOid : getBaseType(get_atttype(relid, attnum));
+}
+
+static bool
+integer_column(Oid relid, const char *column)
+{
+	Oid			type = column_type(relid, column);
+
+	return type == INT2OID || type == INT4OID || type == INT8OID;
+}
+
 /*
  * Whether a column holds exact numbers, whose sums rows add to and take from
  * without rounding (so the clock's store can keep them).
@@ -222,13 +240,7 @@ lookup_column(Compiler *cx, Source *src, const char *alias, const RuleNode *node
 static bool
 exact_column(Oid relid, const char *column)
 {
-	AttrNumber	attnum = get_attnum(relid, column);
-	Oid			type;
-
-	if (attnum == InvalidAttrNumber)
-		return false;
-	type = getBaseType(get_atttype(relid, attnum));
-	return type == INT2OID || type == INT4OID || type == INT8OID || type == NUMERICOID;
+	return integer_column(relid, column) || column_type(relid, column) == NUMERICOID;
 }
 
 /*
@@ -269,6 +281,26 @@ feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, in
 			cx->row_filters[fs] = lappend(cx->row_filters[fs], pstrdup(filter));
 	}
 	return psprintf("%s.f%d", feature_alias[fs], n);
+}
+
+/*
+ * An aggregate (sum, min or max) of an amount column `expr`, times the
+ * integer `times` unless NULL: over int8 units where the column allows
+ * (exact_units.c), converted back to numeric once per customer.
+ */
+static char *
+amount_feature(Compiler *cx, FeatureSource fs, const char *aggregate, Oid relid,
+			   const char *column, const char *expr, const char *times, const char *filter,
+			   int store_width)
+{
+	int			scale = column ? exact_units_scale(relid, column) : -1;
+
+	if (scale < 0)
+		return feature(cx, fs, times ? psprintf("%s(%s * %s)", aggregate, expr, times)
+					   : psprintf("%s(%s)", aggregate, expr), filter, store_width);
+	return from_units_sql(feature(cx, fs, psprintf("%s(%s)", aggregate,
+												   exact_units_sql(expr, scale, times)),
+								  filter, store_width), scale);
 }
 
 static const char *
@@ -509,14 +541,15 @@ compile_order_verb(Compiler *cx, const RuleNode *node)
 		r.countlike = true;
 	}
 	else if (strcmp(v, "spent") == 0)
-		r.sql = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, psprintf("sum(%s)", amount), filter,
-														exact_column(o->relid, o->amount)));
+		r.sql = psprintf("COALESCE(%s, 0)",
+						 amount_feature(cx, FS_ORDERS, "sum", o->relid, o->amount, amount, NULL, filter,
+										exact_column(o->relid, o->amount)));
 	else if (strcmp(v, "avg_order") == 0)
 		r.sql = feature(cx, FS_ORDERS, psprintf("avg(%s)", amount), filter, false);
 	else if (strcmp(v, "max_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("max(%s)", amount), filter, false);
+		r.sql = amount_feature(cx, FS_ORDERS, "max", o->relid, o->amount, amount, NULL, filter, false);
 	else if (strcmp(v, "min_order") == 0)
-		r.sql = feature(cx, FS_ORDERS, psprintf("min(%s)", amount), filter, false);
+		r.sql = amount_feature(cx, FS_ORDERS, "min", o->relid, o->amount, amount, NULL, filter, false);
 	else if (strcmp(v, "order_months") == 0)
 		r.sql = psprintf("COALESCE(%s, 0)",
 						 distinct_months(cx, node, time_col, filter));
@@ -557,17 +590,23 @@ compile_item_verb(Compiler *cx, const RuleNode *node)
 	else if (strcmp(node->str, "spent_on") == 0)
 	{
 		char	   *price;
+		bool		exact;
 
 		if (items->price == NULL)
 			bind_error(cx, node->location, ERRCODE_UNDEFINED_COLUMN,
 					   pstrdup("spent_on() needs the price of order items, which is not tracked"),
 					   pstrdup("Pass price_column to segment.track_order_items()."));
 		price = psprintf("i.%s", quote_identifier(items->price));
-		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_ITEMS, qty ? psprintf("sum(%s * %s)", price, qty)
-								 : psprintf("sum(%s)", price), filter,
-								 exact_column(items->relid, items->price) &&
-								 (qty == NULL || exact_column(items->relid, items->quantity))));
+		exact = exact_column(items->relid, items->price) &&
+			(qty == NULL || exact_column(items->relid, items->quantity));
+
+		/* units times a fractional quantity would not be whole */
+		if (qty && !integer_column(items->relid, items->quantity))
+			r.sql = feature(cx, FS_ITEMS, psprintf("sum(%s * %s)", price, qty), filter, exact);
+		else
+			r.sql = amount_feature(cx, FS_ITEMS, "sum", items->relid, items->price, price, qty,
+								   filter, exact);
+		r.sql = psprintf("COALESCE(%s, 0)", r.sql);
 	}
 	else
 		elog(ERROR, "unexpected item verb \"%s\"", node->str);
@@ -585,14 +624,14 @@ compile_event_verb(Compiler *cx, const RuleNode *node)
 	char	   *filter = filter_clause(cx, FS_EVENTS, node, SCOPE_EVENT, time_col, kind_col,
 									   is_sum ? &sum_column : NULL);
 	Operand		r = {NULL, VT_NUM, false, -1};
-	bool		sum_exact = false;
+	const char *summed = NULL;
 	ListCell   *lc;
 
 	/* the summed column is the verb's first name */
 	foreach(lc, node->args)
 		if (is_sum && ((RuleNode *) lfirst(lc))->kind == RN_NAME)
 		{
-			sum_exact = exact_column(ev->relid, ((RuleNode *) lfirst(lc))->str);
+			summed = ((RuleNode *) lfirst(lc))->str;
 			break;
 		}
 
@@ -603,8 +642,8 @@ compile_event_verb(Compiler *cx, const RuleNode *node)
 	}
 	else if (is_sum)
 		r.sql = psprintf("COALESCE(%s, 0)",
-						 feature(cx, FS_EVENTS, psprintf("sum(%s)", sum_column), filter,
-								 sum_exact));
+						 amount_feature(cx, FS_EVENTS, "sum", ev->relid, summed, sum_column, NULL,
+										filter, summed && exact_column(ev->relid, summed)));
 	else if (strcmp(node->str, "days_since_last_event") == 0)
 	{
 		cx->deps->uses_clock = true;

@@ -30,6 +30,29 @@ RETURN 2 * 6371.0088 * pg_catalog.asin(pg_catalog.sqrt(
 COMMENT ON FUNCTION segment.distance_km(double precision, double precision, double precision, double precision) IS
     'Distance in kilometres between two points given in degrees (haversine).';
 
+-- Amounts of a numeric(p, s) column, p <= 18, are summed as int8 counts of
+-- 10^-s (src/exact_units.c): exact, and far lighter per customer.
+CREATE FUNCTION segment._exact_units(amount numeric, scale integer)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'segment_exact_units'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._exact_units(numeric, integer) IS
+    'amount * 10^scale as bigint; an error for NaN, infinity or out of range.';
+
+CREATE FUNCTION segment._exact_units(amount numeric, scale integer, times bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'segment_exact_units'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._exact_units(numeric, integer, bigint) IS
+    'amount * 10^scale * times as bigint (a price times a quantity); an error for NaN, infinity or out of range.';
+
+CREATE FUNCTION segment._amount_scale(relation regclass, column_name text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_amount_scale'
+LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION segment._amount_scale(regclass, text) IS
+    'The scale s of a numeric(p, s) column with p <= 18, whose amounts are summed as exact units; NULL for others.';
+
 -- Which segment reads which: in_segment() names, and the segments that keep
 -- a tag that a rule tests with tagged().
 CREATE VIEW segment.dependencies AS

@@ -338,6 +338,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     key_is_unique boolean;
+    -- exact int8 units of a numeric(p, s) amount: lighter to sum (exact_units.c)
+    scale integer := segment._amount_scale(o.relation, o.amount_column);
     in_window text := format('o.%1$I > $1 - $2 AND o.%1$I <= $1', o.time_column);
     filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
     listed text := format('o.%I = ANY ($3::%s[])', o.customer_column,
@@ -353,13 +355,16 @@ BEGIN
         'SELECT (o.%1$I)::text AS customer_id,'
         ' floor(extract(epoch FROM $1 - (max(o.%2$I)%8$s)::timestamptz) / 86400)::integer AS recency_days,'
         ' count(%3$s o.%4$I)%8$s AS frequency,'
-        ' COALESCE(sum(o.%5$I)%8$s, 0)::numeric AS monetary'
+        ' COALESCE(%5$s, 0)::numeric AS monetary'
         ' FROM %6$s o'
         ' WHERE %7$s'
         ' GROUP BY o.%1$I%9$s',
         o.customer_column, o.time_column,
         CASE WHEN key_is_unique THEN '' ELSE 'DISTINCT' END, o.key_column,
-        o.amount_column, o.relation,
+        CASE WHEN scale IS NULL THEN format('sum(o.%I)%s', o.amount_column, filter)
+             ELSE format('sum(segment._exact_units(o.%I, %s))%s * 1e-%s', o.amount_column, scale, filter, scale)
+        END,
+        o.relation,
         CASE customers
             WHEN 'all' THEN in_window || format(' AND o.%I IS NOT NULL', o.customer_column)
             WHEN 'listed' THEN in_window || ' AND ' || listed

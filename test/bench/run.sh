@@ -11,8 +11,8 @@
 # tick() against a full refresh, membership against a recompute after B2).
 #
 # Optional environment:
-#   BENCH_EXPLAIN_DIR=dir  also write EXPLAIN (ANALYZE, BUFFERS) of the full
-#                          refresh's generated statement, one file per scale
+#   BENCH_EXPLAIN_DIR=dir  also write the plans (auto_explain, with ANALYZE and
+#                          BUFFERS) of a full refresh's statements, one file per scale
 #   BENCH_MARKDOWN=file    also write the results as a markdown table
 #   BENCH_SCENARIOS="B1 B5" run only these scenarios (e.g. at scale 1, where
 #                          the whole set takes about an hour on 2 cores)
@@ -280,16 +280,18 @@ PGB
         { echo "membership drifted from a recompute after the inserts" >&2; exit 1; }
 }
 
-# Where a full refresh spends its time: the generated statement, with its
-# parameter (as_of) written in.  Not timed; only with BENCH_EXPLAIN_DIR.
+# Where a full refresh spends its time: the plans of the statements
+# refresh() runs, as it runs them (with its own settings: JIT off), from
+# auto_explain.  Not timed; only with BENCH_EXPLAIN_DIR.
 explain_refresh() {
     [ -n "${BENCH_EXPLAIN_DIR:-}" ] || return 0
     current="EXPLAIN at scale $scale"
-    local query
-    query=$(sql -c "SELECT replace(segment._evaluation_sql(ARRAY(SELECT id FROM segment.segments ORDER BY id), false),
-                                   '\$1', \$\$timestamptz '2026-11-01 00:00:00+00'\$\$)")
     mkdir -p "$BENCH_EXPLAIN_DIR"
-    sql -c "EXPLAIN (ANALYZE, BUFFERS) $query" > "$BENCH_EXPLAIN_DIR/refresh-scale-$scale.txt"
+    sql -c "LOAD 'auto_explain'" -c 'SET auto_explain.log_min_duration = 100' \
+        -c 'SET auto_explain.log_analyze = on' -c 'SET auto_explain.log_buffers = on' \
+        -c 'SET auto_explain.log_nested_statements = on' -c 'SET auto_explain.log_level = notice' \
+        -c "SELECT count(*) FROM segment.refresh(as_of => '2026-11-01')" \
+        2> "$BENCH_EXPLAIN_DIR/refresh-scale-$scale.txt" > /dev/null
 }
 
 print_results() {

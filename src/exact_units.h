@@ -1,0 +1,23 @@
+/*
+ * exact_units.h: amounts aggregated as int8 counts of their smallest unit.
+ */
+#ifndef SEGMENT_EXACT_UNITS_H
+#define SEGMENT_EXACT_UNITS_H
+
+/*
+ * The scale s of a numeric(p, s) column, p <= 18 and 0 <= s <= 18, whose
+ * values are whole numbers of 10^-s below 10^18 in size; -1 for any other
+ * column (plain numeric, integers, floats), which is aggregated as it is.
+ */
+extern int	exact_units_scale(Oid relid, const char *column);
+
+/*
+ * SQL: expr (of such a column) in units of 10^-scale, as int8, times the
+ * integer expression `times` unless it is NULL.
+ */
+extern char *exact_units_sql(const char *expr, int scale, const char *times);
+
+/* SQL: an aggregate of units back in the column's own terms, as numeric. */
+extern char *from_units_sql(const char *expr, int scale);
+
+#endif
