@@ -287,7 +287,9 @@ explain_refresh() {
     [ -n "${BENCH_EXPLAIN_DIR:-}" ] || return 0
     current="EXPLAIN at scale $scale"
     mkdir -p "$BENCH_EXPLAIN_DIR"
-    sql -c "LOAD 'auto_explain'" -c 'SET auto_explain.log_min_duration = 100' \
+    # the plans come as notices, which PGOPTIONS above keeps from the client
+    sql -c "LOAD 'auto_explain'" -c 'SET client_min_messages = notice' \
+        -c 'SET auto_explain.log_min_duration = 100' \
         -c 'SET auto_explain.log_analyze = on' -c 'SET auto_explain.log_buffers = on' \
         -c 'SET auto_explain.log_nested_statements = on' -c 'SET auto_explain.log_level = notice' \
         -c "SELECT count(*) FROM segment.refresh(as_of => '2026-11-01')" \
