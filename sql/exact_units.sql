@@ -19,8 +19,11 @@ CREATE TABLE u.orders (id int PRIMARY KEY, customer_id int NOT NULL, at timestam
                        total numeric(12,2) NOT NULL);
 CREATE TABLE u.items (id int PRIMARY KEY, order_id int NOT NULL, product_id int NOT NULL,
                       qty int NOT NULL, price numeric(10,2) NOT NULL);
+CREATE TABLE u.events (id int PRIMARY KEY, customer_id int NOT NULL, kind text NOT NULL,
+                       at timestamptz NOT NULL, tip numeric(6,2));
 CREATE INDEX ON u.orders (customer_id);
 CREATE INDEX ON u.items (order_id);
+CREATE INDEX ON u.events (customer_id);
 INSERT INTO u.customers SELECT generate_series(1, 4);
 INSERT INTO u.products VALUES (1, 'tea'), (2, 'cups');
 -- 1: 33.34 + 33.33 + 33.34 = 100.01; 2: 100.00; 3: 0.10 + 0.20 + 99.70 =
@@ -33,12 +36,16 @@ INSERT INTO u.items VALUES
     (1, 1, 1, 3, 3.33), (2, 2, 2, 1, 0.01),     -- customer 1: tea 9.99, cups 0.01
     (3, 4, 1, 1, 10.00),                        -- customer 2: tea 10.00
     (4, 5, 1, 7, 1.43);                         -- customer 3: tea 10.01
+-- tips given on the site: 4 gives 0.10 + 0.20 = 0.30, 1 gives none (NULL)
+INSERT INTO u.events VALUES
+    (1, 4, 'tip', '2026-10-01', 0.10), (2, 4, 'tip', '2026-10-02', 0.20), (3, 1, 'tip', '2026-10-02', NULL);
 
 SELECT segment.track_customers('u.customers');
 SELECT segment.track_orders('u.orders', time_column => 'at');
 SELECT segment.track_products('u.products');
 SELECT segment.track_order_items('u.items', product_column => 'product_id',
                                  quantity_column => 'qty', price_column => 'price');
+SELECT segment.track_events('u.events', time_column => 'at');
 
 SELECT segment.define('spent_100_01', 'spent() >= 100.01', as_of => :'as_of');
 SELECT segment.define('spent_100', 'spent(last 90 days) = 100', as_of => :'as_of');
@@ -46,6 +53,7 @@ SELECT segment.define('max_33_34', 'max_order() = 33.34', as_of => :'as_of');
 SELECT segment.define('min_0_10', 'min_order() < 0.11', as_of => :'as_of');
 SELECT segment.define('tea_10', 'spent_on(category = ''tea'') >= 10', as_of => :'as_of');
 SELECT segment.define('tea_9_99', 'spent_on(category = ''tea'') = 9.99', as_of => :'as_of');
+SELECT segment.define('tips_0_30', 'sum_events(''tip'', tip) = 0.3', as_of => :'as_of');
 
 -- every amount aggregate of these rules is over units
 SELECT s.name, q.sql LIKE '%segment._exact_units(%' AS units, q.sql LIKE '%sum(o.total)%' AS numeric_sum
@@ -63,7 +71,8 @@ SELECT pg_temp.members('spent_100_01') AS spent_100_01,
        pg_temp.members('max_33_34') AS max_33_34,
        pg_temp.members('min_0_10') AS min_0_10,
        pg_temp.members('tea_10') AS tea_10,
-       pg_temp.members('tea_9_99') AS tea_9_99;
+       pg_temp.members('tea_9_99') AS tea_9_99,
+       pg_temp.members('tips_0_30') AS tips_0_30;
 SELECT array_agg(customer_id ORDER BY customer_id) FILTER (WHERE s >= 100.01) AS spent_100_01,
        array_agg(customer_id ORDER BY customer_id) FILTER (WHERE s = 100) AS spent_100,
        array_agg(customer_id ORDER BY customer_id) FILTER (WHERE m = 33.34) AS max_33_34,
