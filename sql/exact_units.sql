@@ -138,6 +138,9 @@ DELETE FROM u.orders WHERE id = 9;
 -- the conversion itself: exact, and out of range by name
 SELECT segment._exact_units(1234.56, 2) AS cents, segment._exact_units(0.005, 3, 7) AS times,
        segment._exact_units(-12, 0) AS negative;
+-- the scale may change from row to row of one call site
+SELECT v.x, v.s, segment._exact_units(v.x, v.s) AS units
+  FROM (VALUES (1.5, 1), (1.25, 2), (7, 0), (0.125, 3), (2.5, 1)) v(x, s);
 SELECT segment._exact_units(92233720368547758.07, 2, 2);
 SELECT segment._exact_units(1, 19);
 SELECT segment._exact_units(1.005, 2);

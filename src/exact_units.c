@@ -71,6 +71,35 @@ from_units_sql(const char *expr, int scale)
 	return psprintf("((%s)::pg_catalog.numeric * 1e-%d)", expr, scale);
 }
 
+/* 10^scale as numeric, kept per call site, where the scale is a constant. */
+typedef struct UnitCache
+{
+	int32		scale;
+	Numeric		unit;
+} UnitCache;
+
+static Numeric
+unit_of(FunctionCallInfo fcinfo, int32 scale)
+{
+	UnitCache  *cache = fcinfo->flinfo->fn_extra;
+	MemoryContext old;
+	int64		unit = 1;
+
+	if (cache != NULL && cache->scale == scale)
+		return cache->unit;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (cache == NULL)
+		cache = fcinfo->flinfo->fn_extra = palloc(sizeof(UnitCache));
+	else
+		pfree(cache->unit);
+	for (int i = 0; i < scale; i++)
+		unit *= 10;
+	cache->scale = scale;
+	cache->unit = int64_to_numeric(unit);
+	MemoryContextSwitchTo(old);
+	return cache->unit;
+}
+
 /*
  * segment._exact_units(value numeric, scale int4 [, times int8]) -> int8:
  * value * 10^scale * times.  NaN, infinity, a fraction of a unit and a
@@ -82,7 +111,6 @@ segment_exact_units(PG_FUNCTION_ARGS)
 	Numeric		value = PG_GETARG_NUMERIC(0);
 	int32		scale = PG_GETARG_INT32(1);
 	int64		times = PG_NARGS() > 2 ? PG_GETARG_INT64(2) : 1;
-	int64		unit = 1;
 	int64		units = 0;
 	int64		product;
 	bool		overflow = false;
@@ -100,9 +128,7 @@ segment_exact_units(PG_FUNCTION_ARGS)
 						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value)))),
 				 errhint("Sums of amounts are exact; correct the row, or track an amount column "
 						 "that holds only numbers.")));
-	for (int i = 0; i < scale; i++)
-		unit *= 10;
-	scaled = numeric_mul_opt_error(value, int64_to_numeric(unit), &overflow);
+	scaled = numeric_mul_opt_error(value, unit_of(fcinfo, scale), &overflow);
 	/* digits past the scale (the column's type changed under a compiled
 	 * rule, or a direct call) must be zeros: never round an amount */
 	if (!overflow &&
