@@ -30,10 +30,10 @@ static Catalog *current = NULL;
 static MemoryContext current_context = NULL;
 
 /*
- * Set when a tracked table's definition may have changed: rules compile to
- * SQL that depends on its columns' types (amounts of numeric(p, s) are
- * summed in units of its scale), so the catalog is loaded, and the rules
- * compiled, again.
+ * Set when a tracked table's definition may have changed: what is derived
+ * from a catalog depends on it (amounts of numeric(p, s) are summed in units
+ * of the scale; maintenance skips a probe without an index to make it one
+ * lookup), so the catalog is loaded, and all of that derived, again.
  */
 static bool tables_changed = false;
 static bool relcache_callback_registered = false;
@@ -45,8 +45,8 @@ tracked_table_changed(Datum arg, Oid relid)
 	if (current == NULL)
 		return;
 	for (int k = 0; k < SRC_COUNT; k++)
-		if (relid == InvalidOid || (current->src[k].present && current->src[k].relid == relid))
-			tables_changed = true;
+		tables_changed |= relid == InvalidOid ||
+			(current->src[k].present && current->src[k].relid == relid);
 }
 
 /*

@@ -6,7 +6,9 @@
  * segment.catalog_version, which every change to sources, segments or
  * groups moves on (triggers in the install script).  A version is never
  * reused, rolled back or not, so the same version of the same table (it is
- * new if the extension is created again) means the same catalog.  What
+ * new if the extension is created again) means the same catalog, until a
+ * tracked table's definition changes (a relcache invalidation), which makes
+ * the next call load it again.  What
  * other modules derive from a catalog they keep by its generation, a number
  * this backend gives each catalog it loads.
  */

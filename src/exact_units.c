@@ -24,7 +24,7 @@
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(segment_exact_units);
-PG_FUNCTION_INFO_V1(segment_amount_scale);
+PG_FUNCTION_INFO_V1(segment_amount_sum_sql);
 
 /* int8 holds every whole number below 10^18 */
 #define UNITS_MAX_DIGITS 18
@@ -100,6 +100,12 @@ unit_of(FunctionCallInfo fcinfo, int32 scale)
 	return cache->unit;
 }
 
+static char *
+amount_text(Numeric value)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value)));
+}
+
 /*
  * segment._exact_units(value numeric, scale int4 [, times int8]) -> int8:
  * value * 10^scale * times.  NaN, infinity, a fraction of a unit and a
@@ -124,8 +130,7 @@ segment_exact_units(PG_FUNCTION_ARGS)
 	if (numeric_is_nan(value) || numeric_is_inf(value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("cannot sum the amount %s exactly",
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value)))),
+				 errmsg("cannot sum the amount %s exactly", amount_text(value)),
 				 errhint("Sums of amounts are exact; correct the row, or track an amount column "
 						 "that holds only numbers.")));
 	scaled = numeric_mul_opt_error(value, unit_of(fcinfo, scale), &overflow);
@@ -139,32 +144,36 @@ segment_exact_units(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("amount %s has more than %d decimals, which cannot be summed as whole units",
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value))),
-						scale)));
+						amount_text(value), scale)));
 	if (!overflow)
 		units = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(scaled)));
 	if (overflow || pg_mul_s64_overflow(units, times, &product))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("amount %s times %lld is out of range for an exact sum",
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(value))),
-						(long long) times),
+						amount_text(value), (long long) times),
 				 errdetail("Amounts are summed as whole units of 10^-%d up to 9.2 * 10^18 of them.",
 						   scale)));
 	PG_RETURN_INT64(product);
 }
 
 /*
- * segment._amount_scale(relation regclass, column_name text) -> int4: the
- * scale exact_units_scale() finds, or NULL; for the SQL that builds RFM's
- * values.
+ * segment._amount_sum_sql(relation regclass, column_name text, expr text,
+ * filter text) -> text: SQL summing expr, the column's amount, with the
+ * FILTER clause given ('' for none), in units where the column allows, as
+ * numeric; for the SQL that builds RFM's values.
  */
 Datum
-segment_amount_scale(PG_FUNCTION_ARGS)
+segment_amount_sum_sql(PG_FUNCTION_ARGS)
 {
 	int			scale = exact_units_scale(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	char	   *sum;
 
 	if (scale < 0)
-		PG_RETURN_NULL();
-	PG_RETURN_INT32(scale);
+		sum = psprintf("sum(%s)%s", expr, filter);
+	else
+		sum = from_units_sql(psprintf("sum(%s)%s", exact_units_sql(expr, scale, NULL), filter), scale);
+	PG_RETURN_TEXT_P(cstring_to_text(sum));
 }

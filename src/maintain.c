@@ -62,7 +62,8 @@ typedef struct SourcePlan
 	 * Orders: what an INSERT of orders that no item names yet can change,
 	 * that is ids less the segments that read orders only through their
 	 * items; items_sql finds whether an item names one of them ($1 text[]).
-	 * NULL items_sql when that is all of ids.
+	 * NULL items_sql when that is all of ids, or when no index on the items'
+	 * order column makes finding out one lookup.
 	 */
 	List	   *ids_without_items;
 	char	   *items_sql;
@@ -88,6 +89,42 @@ reads_order_rows(Catalog *cat, SegmentEntry *seg)
 	return deps.order_rows;
 }
 
+/*
+ * Whether a valid, non-partial index of the relation starts with the column
+ * (as segment._indexes_led_by() finds them for the tracking functions'
+ * warning): what makes the probe for a new order's items one index lookup
+ * rather than a scan of every order item.  Asked once per catalog: creating
+ * or dropping an index invalidates the table's relcache entry, and with it
+ * the catalog (catalog.c).
+ */
+static bool
+column_leads_an_index(Oid relid, const char *column)
+{
+	AttrNumber	attnum = get_attnum(relid, column);
+	Relation	rel = table_open(relid, AccessShareLock);
+	List	   *indexes = RelationGetIndexList(rel);
+	bool		found = false;
+	ListCell   *lc;
+
+	foreach(lc, indexes)
+	{
+		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index index;
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for index %u", lfirst_oid(lc));
+		index = (Form_pg_index) GETSTRUCT(tuple);
+		found = index->indisvalid && index->indkey.values[0] == attnum &&
+			heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
+		ReleaseSysCache(tuple);
+		if (found)
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 static void
 build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 {
@@ -97,6 +134,7 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	List	   *readers = NIL;
 	List	   *row_readers = NIL;	/* orders: readers less those of items only */
 	bool		split = kind == SRC_ORDERS && items->present;
+	bool		items_indexed;
 	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 	ListCell   *lc;
 
@@ -130,10 +168,12 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	readers = catalog_with_dependants(cat, readers, true);
 	row_readers = catalog_with_dependants(cat, row_readers, true);
 	sp->rescore = kind == SRC_ORDERS && rfm_rescore_ready(cat);
+	/* without an index to find an order's items by, the probe would scan them all */
+	items_indexed = split && column_leads_an_index(items->relid, items->order_ref);
 
 	old = MemoryContextSwitchTo(TopMemoryContext);
 	sp->ids = list_copy(readers);
-	if (split && list_length(row_readers) < list_length(readers))
+	if (split && list_length(row_readers) < list_length(readers) && items_indexed)
 	{
 		sp->ids_without_items = list_copy(row_readers);
 		sp->items_sql =
@@ -288,41 +328,6 @@ touched_customers(TriggerData *trig, SourcePlan *sp)
 			customers = lappend(customers, key);
 	}
 	return distinct_text_array(customers);
-}
-
-/*
- * Whether a valid, non-partial index of the relation starts with the column
- * (as segment._indexes_led_by() finds them for the tracking functions'
- * warning): what makes the probe below one index lookup a new order rather
- * than a scan of every order item.  Asked at each use, from the relation
- * and system caches, so an index created or dropped later counts at once.
- */
-static bool
-column_leads_an_index(Oid relid, const char *column)
-{
-	AttrNumber	attnum = get_attnum(relid, column);
-	Relation	rel = table_open(relid, AccessShareLock);
-	List	   *indexes = RelationGetIndexList(rel);
-	bool		found = false;
-	ListCell   *lc;
-
-	foreach(lc, indexes)
-	{
-		HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
-		Form_pg_index index;
-
-		if (!HeapTupleIsValid(tuple))
-			elog(ERROR, "cache lookup failed for index %u", lfirst_oid(lc));
-		index = (Form_pg_index) GETSTRUCT(tuple);
-		found = index->indisvalid && index->indkey.values[0] == attnum &&
-			heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
-		ReleaseSysCache(tuple);
-		if (found)
-			break;
-	}
-	list_free(indexes);
-	table_close(rel, AccessShareLock);
-	return found;
 }
 
 /*
@@ -553,7 +558,6 @@ segment_maintain(PG_FUNCTION_ARGS)
 		}
 		ids = sp->ids;
 		if (sp->items_sql && keys && TRIGGER_FIRED_BY_INSERT(trig->tg_event) &&
-			column_leads_an_index(cat->src[SRC_ITEMS].relid, cat->src[SRC_ITEMS].order_ref) &&
 			!inserted_orders_have_items(trig, cat, sp))
 			ids = sp->ids_without_items;
 		latest = lock_segments(trig, ids, &known);

@@ -46,12 +46,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION segment._exact_units(numeric, integer, bigint) IS
     'amount * 10^scale * times as bigint (a price times a quantity); an error for NaN, infinity or out of range.';
 
-CREATE FUNCTION segment._amount_scale(relation regclass, column_name text)
-RETURNS integer
-AS 'MODULE_PATHNAME', 'segment_amount_scale'
+CREATE FUNCTION segment._amount_sum_sql(relation regclass, column_name text, expr text, filter text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'segment_amount_sum_sql'
 LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION segment._amount_scale(regclass, text) IS
-    'The scale s of a numeric(p, s) column with p <= 18, whose amounts are summed as exact units; NULL for others.';
+COMMENT ON FUNCTION segment._amount_sum_sql(regclass, text, text, text) IS
+    'SQL summing an amount column (expr, then a FILTER clause or nothing), in exact units where its type allows.';
 
 -- Which segment reads which: in_segment() names, and the segments that keep
 -- a tag that a rule tests with tagged().

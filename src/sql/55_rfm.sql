@@ -338,8 +338,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     key_is_unique boolean;
-    -- exact int8 units of a numeric(p, s) amount: lighter to sum (exact_units.c)
-    scale integer := segment._amount_scale(o.relation, o.amount_column);
     in_window text := format('o.%1$I > $1 - $2 AND o.%1$I <= $1', o.time_column);
     filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
     listed text := format('o.%I = ANY ($3::%s[])', o.customer_column,
@@ -361,9 +359,8 @@ BEGIN
         ' GROUP BY o.%1$I%9$s',
         o.customer_column, o.time_column,
         CASE WHEN key_is_unique THEN '' ELSE 'DISTINCT' END, o.key_column,
-        CASE WHEN scale IS NULL THEN format('sum(o.%I)%s', o.amount_column, filter)
-             ELSE format('sum(segment._exact_units(o.%I, %s))%s * 1e-%s', o.amount_column, scale, filter, scale)
-        END,
+        -- in exact int8 units where the column allows (exact_units.c)
+        segment._amount_sum_sql(o.relation, o.amount_column, format('o.%I', o.amount_column), filter),
         o.relation,
         CASE customers
             WHEN 'all' THEN in_window || format(' AND o.%I IS NOT NULL', o.customer_column)
