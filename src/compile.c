@@ -1493,6 +1493,24 @@ append_lookup_join(StringInfo buf, const char *table, const char *column, List *
 					 lookup_filter(rows, "x.customer_id"), alias, alias);
 }
 
+void
+compiler_add_rfm_values(Compiler *cx, const char *in_window, const char *last,
+						const char *frequency)
+{
+	Source	   *o = &cx->cat->src[SRC_ORDERS];
+	RuleDeps	deps = {0};
+	RuleDeps   *rules_deps = cx->deps;
+
+	cx->deps = &deps;			/* not a rule's */
+	cx->rfm_last = psprintf("(%s)::pg_catalog.timestamptz",
+							feature(cx, FS_ORDERS, last, in_window, 0));
+	cx->rfm_frequency = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, frequency, in_window, 0));
+	cx->rfm_monetary = amount_feature(cx, FS_ORDERS, "sum", o->relid, o->amount,
+									  psprintf("o.%s", quote_identifier(o->amount)), NULL,
+									  in_window, 0);
+	cx->deps = rules_deps;
+}
+
 char *
 compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, CustomerRows rows)
 {
@@ -1508,7 +1526,11 @@ compiler_customer_query(Compiler *cx, List *segment_ids, List *predicates, Custo
 		appendStringInfo(&buf, "%sCASE WHEN %s THEN %d END",
 						 lc_id == list_head(segment_ids) ? "" : ", ",
 						 (char *) lfirst(lc_pred), lfirst_int(lc_id));
-	appendStringInfo(&buf, "]::pg_catalog.int4[] AS sids\n FROM (SELECT c.*, (c.%s)::pg_catalog.text AS _segment_cid FROM %s c",
+	appendStringInfoString(&buf, "]::pg_catalog.int4[] AS sids");
+	if (cx->rfm_last)
+		appendStringInfo(&buf, ", %s AS rfm_last, %s AS rfm_frequency, %s AS rfm_monetary",
+						 cx->rfm_last, cx->rfm_frequency, cx->rfm_monetary);
+	appendStringInfo(&buf, "\n FROM (SELECT c.*, (c.%s)::pg_catalog.text AS _segment_cid FROM %s c",
 					 quote_identifier(c->key), c->qualname);
 	if (rows == ROWS_LISTED)
 		appendStringInfo(&buf, " WHERE c.%s = ANY ($2::%s[])", quote_identifier(c->key), key_type);

@@ -59,6 +59,16 @@ extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *pred
 									 CustomerRows rows);
 
 /*
+ * Has the customer query also output, per customer, RFM's raw values:
+ * rfm_last (timestamptz), rfm_frequency (bigint, 0 for none) and
+ * rfm_monetary (numeric), aggregated with the other features of orders over
+ * the rows for which in_window holds.  last and frequency are aggregate
+ * calls over the orders row o; the amount is summed as the rules sum it.
+ */
+extern void compiler_add_rfm_values(Compiler *cx, const char *in_window, const char *last,
+									const char *frequency);
+
+/*
  * The customers the clock may have moved in or out of the rules added, as
  * rows of text keys, between $2 (last brought current) and $1 (now); NULL
  * when every customer must be revisited.

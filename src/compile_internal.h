@@ -50,6 +50,10 @@ struct Compiler
 	bool		clock_unbounded;	/* a clock effect we cannot narrow down */
 	/* the parameter windows end at: "$1", or "$2" for the store's old time */
 	const char *as_of;
+	/* RFM's values, output beside the memberships (NULL when not asked for) */
+	char	   *rfm_last;
+	char	   *rfm_frequency;
+	char	   *rfm_monetary;
 	/* features read from segment.clock_features: each one's element there */
 	bool		from_store;
 	List	   *store_place[FS_COUNT];	/* int, 1-based */

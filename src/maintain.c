@@ -53,6 +53,7 @@ typedef struct SourcePlan
 	int64		generation;	/* of the catalog it was derived from */
 	List	   *ids;			/* segments to re-evaluate, dependants included */
 	bool		rescore;		/* orders, with RFM cut points to rescore with */
+	bool		ids_read_rfm;	/* a segment of ids reads the scores rescored */
 	char	   *column;			/* of the changed rows: the customer, order or product */
 	bool		indirect;		/* order items, products: customers through orders */
 	char	   *customers_sql;	/* their customers, $1 text[]; NULL with orders untracked */
@@ -168,6 +169,8 @@ build_source_plan(Catalog *cat, SourceKind kind, SourcePlan *sp)
 	readers = catalog_with_dependants(cat, readers, true);
 	row_readers = catalog_with_dependants(cat, row_readers, true);
 	sp->rescore = kind == SRC_ORDERS && rfm_rescore_ready(cat);
+	foreach(lc, readers)
+		sp->ids_read_rfm |= catalog_find_segment_id(cat, lfirst_int(lc))->reads_rfm;
 	/* without an index to find an order's items by, the probe would scan them all */
 	items_indexed = split && column_leads_an_index(items->relid, items->order_ref);
 
@@ -584,11 +587,24 @@ segment_maintain(PG_FUNCTION_ARGS)
 	if (known && latest > as_of)
 		as_of = latest;
 
-	if (sp->rescore)
+	/*
+	 * The customers' RFM values come with their segments' evaluation, which
+	 * reads their orders anyway, unless a segment reads the scores: then
+	 * they are rescored first, from their orders.
+	 */
+	if (sp->rescore && keys && !sp->ids_read_rfm)
 	{
-		if (keys)
+		RfmValues	values = {0};
+
+		engine_apply_with_rfm(cat, ids, TimestampTzGetDatum(as_of), keys, rfm_aggregates(cat),
+							  &values);
+		rfm_rescore_given(cat, keys, &values, TimestampTzGetDatum(as_of));
+	}
+	else
+	{
+		if (sp->rescore && keys)
 			rfm_rescore_keys(cat, keys, TimestampTzGetDatum(as_of));
-		else
+		else if (sp->rescore)
 		{
 			static SPIPlanPtr refresh_plan = NULL;
 			static Oid	types[1] = {TIMESTAMPTZOID};
@@ -597,8 +613,8 @@ segment_maintain(PG_FUNCTION_ARGS)
 			kept_run(&refresh_plan, "SELECT segment.rfm_refresh($1)", 1, types, arg, NULL, false,
 					 SPI_OK_SELECT);
 		}
+		engine_apply(cat, ids, TimestampTzGetDatum(as_of), "data", keys);
 	}
-	engine_apply(cat, ids, TimestampTzGetDatum(as_of), "data", keys);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -34,6 +34,7 @@
 #include "refresh.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -91,6 +92,7 @@ typedef struct DiffReceiver
 	Tuplestorestate *changes;	/* (sid int4, cid text, enter bool) */
 	TupleDesc	change_desc;
 	MemoryContext context;		/* where results live */
+	RfmValues  *rfm;			/* collects columns 4 to 6, unless NULL */
 } DiffReceiver;
 
 /* How a pass is evaluated, by how many customers it is for. */
@@ -115,10 +117,12 @@ static const int eval_options[EVAL_MODES] = {
  * customer stored but no longer evaluated (deleted) has NULL for the first.
  */
 static char *
-difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode)
+difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode, bool rfm)
 {
 	const char *stored = "SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
 		" FROM segment.membership m WHERE %s GROUP BY m.customer_id";
+	/* columns 4 to 6, NULL for a customer not evaluated */
+	const char *rfm_columns = rfm ? ", e.rfm_last, e.rfm_frequency, e.rfm_monetary" : "";
 
 	switch (mode)
 	{
@@ -132,21 +136,21 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 			/* key by key, each a few index lookups: no join can need a hash */
 			return psprintf("SELECT e.sids, (SELECT pg_catalog.array_agg(m.segment_id)"
 							" FROM segment.membership m WHERE m.customer_id = k.cid AND m.segment_id = ANY ($3)),"
-							" k.cid FROM pg_catalog.unnest($2) k(cid) LEFT JOIN LATERAL (%s) e ON true",
-							compiler_customer_query(cx, segment_ids, predicates, ROWS_EACH));
+							" k.cid%s FROM pg_catalog.unnest($2) k(cid) LEFT JOIN LATERAL (%s) e ON true",
+							rfm_columns, compiler_customer_query(cx, segment_ids, predicates, ROWS_EACH));
 		case EVAL_SOME:
 		case EVAL_MANY:
 			{
 				/* for most customers, everyone's rows, the keys kept (the array is hashed) */
 				const char *evaluated = mode == EVAL_SOME ?
 					compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED) :
-					psprintf("SELECT e.cid, e.sids FROM (%s) e WHERE e.cid = ANY ($2)",
+					psprintf("SELECT e.* FROM (%s) e WHERE e.cid = ANY ($2)",
 							 compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL));
 
 				/* by key; the segment as a mere filter, since it matches most rows */
-				return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
+				return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)%s"
 								" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
-								evaluated,
+								rfm_columns, evaluated,
 								psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
 			}
 		case EVAL_MODES:
@@ -254,6 +258,45 @@ keep_change(DiffReceiver *r, int32 sid, Datum cid, bool enter)
 	tuplestore_putvalues(r->changes, r->change_desc, values, nulls);
 }
 
+/* An array of size elements, allocated anew or grown. */
+static void *
+grow(void *array, Size element, int size)
+{
+	return array ? repalloc(array, element * size) : palloc(element * size);
+}
+
+/* Keeps an evaluated customer's RFM values (columns 4 to 6), in r->context. */
+static void
+keep_rfm_values(DiffReceiver *r, TupleTableSlot *slot, Datum cid)
+{
+	RfmValues  *v = r->rfm;
+	bool		isnull;
+	Datum		frequency = slot_getattr(slot, 5, &isnull);
+	MemoryContext old;
+
+	if (isnull)					/* stored, not evaluated: not in the customers table */
+		return;
+	old = MemoryContextSwitchTo(r->context);
+	if (v->n == v->size)
+	{
+		v->size = v->size ? 2 * v->size : 64;
+		v->cids = grow(v->cids, sizeof(Datum), v->size);
+		v->last = grow(v->last, sizeof(Datum), v->size);
+		v->last_null = grow(v->last_null, sizeof(bool), v->size);
+		v->frequency = grow(v->frequency, sizeof(Datum), v->size);
+		v->monetary = grow(v->monetary, sizeof(Datum), v->size);
+		v->monetary_null = grow(v->monetary_null, sizeof(bool), v->size);
+	}
+	v->cids[v->n] = datumCopy(cid, false, -1);
+	v->last[v->n] = slot_getattr(slot, 4, &v->last_null[v->n]);
+	v->frequency[v->n] = frequency;
+	v->monetary[v->n] = slot_getattr(slot, 6, &v->monetary_null[v->n]);
+	if (!v->monetary_null[v->n])
+		v->monetary[v->n] = datumCopy(v->monetary[v->n], false, -1);
+	v->n++;
+	MemoryContextSwitchTo(old);
+}
+
 static bool
 diff_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -274,6 +317,8 @@ diff_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (!isnull)
 		nbefore = array_ids(value, before, r->nresults);
 	cid = slot_getattr(slot, 3, &isnull);
+	if (r->rfm)
+		keep_rfm_values(r, slot, cid);
 
 	for (int i = 0; i < nnow; i++)
 	{
@@ -452,6 +497,7 @@ typedef struct Pass
 	char	   *sql[EVAL_MODES];	/* NULL for the modes it is not used in */
 	SPIPlanPtr	plan[EVAL_MODES];
 	bool		store_checked;	/* whether sql[EVAL_STORE] was tried: NULL if not stored */
+	bool		rfm;			/* its customers' RFM values are columns 4 to 6 */
 } Pass;
 
 /* The passes for one set of segments, for everyone or for given customers. */
@@ -459,6 +505,7 @@ typedef struct Compiled
 {
 	List	   *ids;			/* as asked for, sorted */
 	bool		per_customer;
+	bool		rfm;			/* the first pass gives RFM's values */
 	List	   *passes;
 } Compiled;
 
@@ -492,7 +539,8 @@ forget_compiled(void)
 
 /* A pass's statements, kept in compiled_context; the compiler's work is not. */
 static Pass *
-make_pass(Catalog *cat, Compiler *cx, List *segment_ids, List *predicates, bool per_customer)
+make_pass(Catalog *cat, Compiler *cx, List *segment_ids, List *predicates, bool per_customer,
+		  bool rfm)
 {
 	Pass	   *pass = MemoryContextAllocZero(compiled_context, sizeof(Pass));
 	ListCell   *lc;
@@ -509,16 +557,21 @@ make_pass(Catalog *cat, Compiler *cx, List *segment_ids, List *predicates, bool 
 	/* the store's statement is made when the clock first needs it */
 	for (int m = 0; m < EVAL_STORE; m++)
 		if ((m == EVAL_ALL) != per_customer)
-			pass->sql[m] = difference_statement(cx, segment_ids, predicates, (EvalMode) m);
+			pass->sql[m] = difference_statement(cx, segment_ids, predicates, (EvalMode) m, rfm);
+	pass->rfm = rfm;
 	for (int m = 0; m < EVAL_MODES; m++)
 		if (pass->sql[m])
 			pass->sql[m] = MemoryContextStrdup(compiled_context, pass->sql[m]);
 	return pass;
 }
 
-/* The passes evaluating `ids`, compiled now or earlier for this catalog. */
+/*
+ * The passes evaluating `ids`, compiled now or earlier for this catalog;
+ * with rfm, the first also aggregates RFM's values (the aggregates depend
+ * on the catalog's cut points only).
+ */
 static List *
-compiled_passes(Catalog *cat, List *ids, bool per_customer)
+compiled_passes(Catalog *cat, List *ids, bool per_customer, const RfmAggregates *rfm)
 {
 	List	   *sorted = list_copy(ids);
 	List	   *pending;
@@ -536,7 +589,8 @@ compiled_passes(Catalog *cat, List *ids, bool per_customer)
 	foreach(lc, compiled)
 	{
 		entry = lfirst(lc);
-		if (entry->per_customer == per_customer && equal(entry->ids, sorted))
+		if (entry->per_customer == per_customer && entry->rfm == (rfm != NULL) &&
+			equal(entry->ids, sorted))
 			return entry->passes;
 	}
 
@@ -546,10 +600,13 @@ compiled_passes(Catalog *cat, List *ids, bool per_customer)
 		List	   *segment_ids;
 		List	   *predicates;
 		Compiler   *cx = compile_pass(cat, pending, false, &segment_ids, &predicates);
+		bool		with_rfm = rfm != NULL && passes == NIL;
 
 		if (segment_ids == NIL)
 			elog(ERROR, "no segment of the pass could be compiled");
-		passes = lappend(passes, make_pass(cat, cx, segment_ids, predicates, per_customer));
+		if (with_rfm)
+			compiler_add_rfm_values(cx, rfm->in_window, rfm->last, rfm->frequency);
+		passes = lappend(passes, make_pass(cat, cx, segment_ids, predicates, per_customer, with_rfm));
 		pending = list_difference_int(pending, segment_ids);
 	}
 
@@ -557,6 +614,7 @@ compiled_passes(Catalog *cat, List *ids, bool per_customer)
 	entry = palloc0(sizeof(Compiled));
 	entry->ids = list_copy(sorted);
 	entry->per_customer = per_customer;
+	entry->rfm = rfm != NULL;
 	entry->passes = list_copy(passes);
 	compiled = lappend(compiled, entry);
 	MemoryContextSwitchTo(old);
@@ -630,7 +688,8 @@ record_refresh(Pass *pass, Datum as_of, TimestampTz started)
 
 /* Evaluates one pass and applies its difference; appends EngineRows. */
 static List *
-run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, List *rows)
+run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, List *rows,
+		 RfmValues *rfm)
 {
 	Datum		values[NPARAMS];
 	bool		nulls[NPARAMS] = {false, false, false, false};
@@ -659,6 +718,7 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 	TupleDescInitEntry(receiver.change_desc, 3, "enter", BOOLOID, -1, 0);
 	receiver.changes = tuplestore_begin_heap(true, false, work_mem);
 	receiver.context = CurrentMemoryContext;
+	receiver.rfm = pass->rfm ? rfm : NULL;
 	receiver.row_context = AllocSetContextCreate(CurrentMemoryContext, "segment difference row",
 												 ALLOCSET_SMALL_SIZES);
 
@@ -723,13 +783,14 @@ pass_reads_store(Catalog *cat, Pass *pass)
 	if (layout && compiler_read_store(cx, layout))
 		pass->sql[EVAL_STORE] = MemoryContextStrdup(compiled_context,
 													difference_statement(cx, segment_ids, predicates,
-																		 EVAL_STORE));
+																		 EVAL_STORE, false));
 	pass->store_checked = true;
 	return pass->sql[EVAL_STORE] != NULL;
 }
 
-List *
-engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType *keys)
+static List *
+apply_passes(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType *keys,
+			 const RfmAggregates *rfm, RfmValues *values)
 {
 	List	   *passes;
 	List	   *rows = NIL;
@@ -742,7 +803,7 @@ engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType 
 
 	if (ids == NIL)
 		return NIL;
-	passes = compiled_passes(cat, ids, keys != NULL);
+	passes = compiled_passes(cat, ids, keys != NULL, rfm);
 	foreach(lc, passes)
 	{
 		Pass	   *pass = lfirst(lc);
@@ -753,12 +814,26 @@ engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType 
 			if (!freshened)
 				clock_store_freshen(cat, keys, as_of);
 			freshened = true;
-			rows = run_pass(pass, EVAL_STORE, as_of, cause_text, keys, rows);
+			rows = run_pass(pass, EVAL_STORE, as_of, cause_text, keys, rows, NULL);
 		}
 		else
-			rows = run_pass(pass, mode, as_of, cause_text, keys, rows);
+			rows = run_pass(pass, mode, as_of, cause_text, keys, rows, values);
 	}
 	return rows;
+}
+
+List *
+engine_apply(Catalog *cat, List *ids, Datum as_of, const char *cause, ArrayType *keys)
+{
+	return apply_passes(cat, ids, as_of, cause, keys, NULL, NULL);
+}
+
+List *
+engine_apply_with_rfm(Catalog *cat, List *ids, Datum as_of, ArrayType *keys,
+					  const RfmAggregates *rfm, RfmValues *values)
+{
+	Assert(keys != NULL && rfm != NULL && values != NULL);
+	return apply_passes(cat, ids, as_of, "data", keys, rfm, values);
 }
 
 List *

@@ -6,6 +6,10 @@
  * rfm_refresh()'s CASE gives (a value on a cut point takes the lower bin),
  * with a statement whose text does not depend on the cut points: it is
  * planned once per backend, and the cut points are its parameters.
+ *
+ * The values come from the customers' orders, or, when a trigger's
+ * evaluation of their segments has aggregated them beside its own features
+ * (refresh.h), from that: one pass over the orders instead of two.
  */
 #include "postgres.h"
 
@@ -37,6 +41,9 @@ typedef struct Cuts
 	SPIPlanPtr	insert_plan;
 	char	   *insert_many_sql;	/* for more, planned for their keys */
 	SPIPlanPtr	insert_many_plan;
+	char	   *insert_given_sql;	/* from values aggregated elsewhere */
+	SPIPlanPtr	insert_given_plan;
+	RfmAggregates aggregates;	/* what an evaluation aggregates for those */
 } Cuts;
 
 /* Up to this many customers, rescoring runs a generic plan. */
@@ -59,7 +66,8 @@ copy_datum(int col, bool byval, int len)
 
 /*
  * The statement rescoring the customers in $3, with the values query that
- * segment._rfm_values_sql() gives for `customers` ('each' or 'listed').
+ * segment._rfm_values_sql() gives for `customers` ('each' or 'listed'), or
+ * those whose values are in $8 to $11 ('given').
  */
 static char *
 rescore_statement(const char *customers)
@@ -83,6 +91,35 @@ rescore_statement(const char *customers)
 		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
 }
 
+/*
+ * The aggregates of segment._rfm_aggregates_sql(), for the window cut: its
+ * start computed once per statement, as the rules' windows are (compile.c).
+ */
+static void
+load_aggregates(void)
+{
+	static SPIPlanPtr plan = NULL;
+	static Oid	types[1] = {TEXTOID};
+	char	   *window = DatumGetCString(DirectFunctionCall1(interval_out, cuts.window));
+	Datum		arg[1] = {CStringGetTextDatum(psprintf("(SELECT $1 - %s::pg_catalog.interval)",
+														quote_literal_cstr(window)))};
+	Datum	   *parts;
+	bool		isnull;
+	int			n;
+
+	kept_run(&plan,
+			 "SELECT segment._rfm_aggregates_sql(s, $1) FROM segment.sources s WHERE s.kind = 'orders'",
+			 1, types, arg, NULL, false, SPI_OK_SELECT);
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+													   1, &isnull)),
+					  TEXTOID, -1, false, TYPALIGN_INT, &parts, NULL, &n);
+	if (n != 3)
+		elog(ERROR, "segment._rfm_aggregates_sql() gave %d parts, not 3", n);
+	cuts.aggregates.in_window = MemoryContextStrdup(cuts_context, TextDatumGetCString(parts[0]));
+	cuts.aggregates.last = MemoryContextStrdup(cuts_context, TextDatumGetCString(parts[1]));
+	cuts.aggregates.frequency = MemoryContextStrdup(cuts_context, TextDatumGetCString(parts[2]));
+}
+
 static void
 load_cuts(Catalog *cat)
 {
@@ -90,6 +127,7 @@ load_cuts(Catalog *cat)
 
 	kept_retire(cuts.insert_plan);
 	kept_retire(cuts.insert_many_plan);
+	kept_retire(cuts.insert_given_plan);
 	if (cuts_context)
 		kept_retire_context(cuts_context);
 	cuts_context = AllocSetContextCreate(TopMemoryContext, "segment rfm cut points",
@@ -119,6 +157,8 @@ load_cuts(Catalog *cat)
 	/* each customer's values, computed as the refresh computes them */
 	cuts.insert_sql = rescore_statement("each");
 	cuts.insert_many_sql = rescore_statement("listed");
+	cuts.insert_given_sql = rescore_statement("given");
+	load_aggregates();
 	cuts.present = true;
 	cuts.generation = cat->generation;
 }
@@ -147,38 +187,160 @@ rfm_lock_scores(void)
 	LockRelationOid(relid, RowExclusiveLock);
 }
 
-int64
-rfm_rescore_keys(Catalog *cat, ArrayType *keys, Datum as_of)
+const RfmAggregates *
+rfm_aggregates(Catalog *cat)
 {
-	static SPIPlanPtr delete_plan = NULL;
-	static Oid	delete_types[1] = {TEXTARRAYOID};
-	static Oid	insert_types[7] = {TIMESTAMPTZOID, INTERVALOID, TEXTARRAYOID, NUMERICARRAYOID,
-	NUMERICARRAYOID, NUMERICARRAYOID, INT4OID};
 	Cuts	   *c = current_cuts(cat);
-	Datum		values[7];
+
+	return c->present ? &c->aggregates : NULL;
+}
+
+static Cuts *
+cuts_to_rescore_with(Catalog *cat)
+{
+	Cuts	   *c = current_cuts(cat);
 
 	if (!c->present)
 		ereport(ERROR,
 				errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				errmsg("there are no rfm cut points to rescore with"),
 				errhint("Run segment.rfm_refresh() first."));
-	values[0] = PointerGetDatum(keys);
-	kept_run(&delete_plan, "DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY ($1)",
-			 1, delete_types, values, NULL, false, SPI_OK_DELETE);
+	return c;
+}
 
+static void
+delete_scores(ArrayType *keys)
+{
+	static SPIPlanPtr plan = NULL;
+	static Oid	types[1] = {TEXTARRAYOID};
+	Datum		values[1] = {PointerGetDatum(keys)};
+
+	kept_run(&plan, "DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY ($1)",
+			 1, types, values, NULL, false, SPI_OK_DELETE);
+}
+
+/*
+ * Inserts the scores of the customers `keys`, or of those whose values are
+ * given (keys NULL); returns how many.
+ */
+static int64
+insert_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
+{
+	static Oid	types[11] = {TIMESTAMPTZOID, INTERVALOID, TEXTARRAYOID, NUMERICARRAYOID,
+		NUMERICARRAYOID, NUMERICARRAYOID, INT4OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
+	INT8ARRAYOID, NUMERICARRAYOID};
+	Datum		values[11];
+	char		nulls[11];
+	int			ret;
+
+	memset(nulls, ' ', sizeof(nulls));
 	values[0] = as_of;
 	values[1] = c->window;
 	values[2] = PointerGetDatum(keys);
+	nulls[2] = keys == NULL ? 'n' : ' ';
 	values[3] = c->r;
 	values[4] = c->f;
 	values[5] = c->m;
 	values[6] = c->bins;
-	if (ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)) <= GENERIC_PLAN_MAX_KEYS)
-		kept_run(&c->insert_plan, c->insert_sql, 7, insert_types, values, NULL, false, SPI_OK_INSERT);
-	else if (SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, insert_types, 0),
-							  values, NULL, false, 0) != SPI_OK_INSERT)
+	if (keys)
+	{
+		if (ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)) <= GENERIC_PLAN_MAX_KEYS)
+		{
+			kept_run(&c->insert_plan, c->insert_sql, 7, types, values, NULL, false, SPI_OK_INSERT);
+			return (int64) SPI_processed;
+		}
+		ret = SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, types, 0),
+							   values, NULL, false, 0);
+	}
+	else
+	{
+		int			dims[1] = {given->n};
+		int			lbs[1] = {1};
+
+		values[7] = PointerGetDatum(construct_array(given->cids, given->n, TEXTOID, -1, false,
+													TYPALIGN_INT));
+		values[8] = PointerGetDatum(construct_md_array(given->last, given->last_null, 1, dims, lbs,
+													   TIMESTAMPTZOID, sizeof(TimestampTz),
+													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[9] = PointerGetDatum(construct_array(given->frequency, given->n, INT8OID,
+													sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[10] = PointerGetDatum(construct_md_array(given->monetary, given->monetary_null, 1, dims,
+														lbs, NUMERICOID, -1, false, TYPALIGN_INT));
+		ret = SPI_execute_plan(kept_plan(&c->insert_given_plan, c->insert_given_sql, 11, types,
+										 CURSOR_OPT_GENERIC_PLAN),
+							   values, nulls, false, 0);
+	}
+	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "rescoring customers failed");
 	return (int64) SPI_processed;
+}
+
+int64
+rfm_rescore_keys(Catalog *cat, ArrayType *keys, Datum as_of)
+{
+	Cuts	   *c = cuts_to_rescore_with(cat);
+
+	delete_scores(keys);
+	return insert_scores(c, keys, NULL, as_of);
+}
+
+static int
+compare_cstrings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The keys whose values were not given: customers with orders but not in the
+ * customers table, which an evaluation does not meet.  NULL for none.
+ */
+static ArrayType *
+keys_not_given(ArrayType *keys, RfmValues *given)
+{
+	Datum	   *elems;
+	int			nkeys;
+	char	  **wanted;
+	char	  **got;
+	Datum	   *missing;
+	int			nmissing = 0;
+	int			g = 0;
+
+	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nkeys);
+	if (given->n >= nkeys)		/* keys are distinct, and each evaluated once */
+		return NULL;
+	wanted = palloc(sizeof(char *) * nkeys);
+	got = palloc(sizeof(char *) * Max(given->n, 1));
+	for (int i = 0; i < nkeys; i++)
+		wanted[i] = TextDatumGetCString(elems[i]);
+	for (int i = 0; i < given->n; i++)
+		got[i] = TextDatumGetCString(given->cids[i]);
+	qsort(wanted, nkeys, sizeof(char *), compare_cstrings);
+	qsort(got, given->n, sizeof(char *), compare_cstrings);
+	missing = palloc(sizeof(Datum) * nkeys);
+	for (int i = 0; i < nkeys; i++)
+	{
+		while (g < given->n && strcmp(got[g], wanted[i]) < 0)
+			g++;
+		if (g < given->n && strcmp(got[g], wanted[i]) == 0)
+			continue;
+		missing[nmissing++] = CStringGetTextDatum(wanted[i]);
+	}
+	return nmissing ? construct_array(missing, nmissing, TEXTOID, -1, false, TYPALIGN_INT) : NULL;
+}
+
+int64
+rfm_rescore_given(Catalog *cat, ArrayType *keys, RfmValues *given, Datum as_of)
+{
+	Cuts	   *c = cuts_to_rescore_with(cat);
+	ArrayType  *rest = keys_not_given(keys, given);
+	int64		n = 0;
+
+	delete_scores(keys);
+	if (given->n > 0)
+		n += insert_scores(c, NULL, given, as_of);
+	if (rest)
+		n += insert_scores(c, rest, NULL, as_of);
+	return n;
 }
 
 /*

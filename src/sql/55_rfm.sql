@@ -324,11 +324,36 @@ $$;
 COMMENT ON FUNCTION segment._rfm_orders(boolean) IS
     'The tracked orders table, with its columns checked if asked, or an error if there is none.';
 
+-- What RFM aggregates over an order row o, with windows from since_sql to
+-- $1: {the row is in the window, the last order's time, the number of
+-- orders}, the aggregates without their FILTER.  The
+-- monetary sum is segment._amount_sum_sql()'s.  A trigger's evaluation of
+-- the same customers adds them to its own aggregates (rescore.c).
+CREATE FUNCTION segment._rfm_aggregates_sql(o segment.sources, since_sql text)
+RETURNS text[]
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN ARRAY[
+        format('o.%1$I > %2$s AND o.%1$I <= $1', o.time_column, since_sql),
+        format('max(o.%I)', o.time_column),
+        -- a unique order key makes count(DISTINCT), which sorts, unnecessary
+        format('count(%s o.%I)',
+               CASE WHEN segment._has_unique_index(o.relation, o.key_column) THEN '' ELSE 'DISTINCT' END,
+               o.key_column)];
+END
+$$;
+COMMENT ON FUNCTION segment._rfm_aggregates_sql(segment.sources, text) IS
+    'The RFM window''s condition on an order row, and the aggregates of the last order''s time and of the orders.';
+
 -- The query of each customer's recency, frequency and monetary value at $1
 -- over the window $2: for every customer ('all'), or only for those in $3
 -- (keys as text, compared in the column's own type so its index serves),
--- planned for those keys ('listed') or once for any few keys ('each').  For
--- the last, the window is left to the aggregates' FILTER: a generic plan
+-- planned for those keys ('listed') or once for any few keys ('each'), or
+-- from values already aggregated ('given': keys $8, the last orders' times
+-- $9, the numbers of orders $10 and the amounts $11, in arrays).  For
+-- 'each', the window is left to the aggregates' FILTER: a generic plan
 -- would combine the key with a time index and read every order of the
 -- window; for many keys, the window in WHERE spares aggregating old orders.
 CREATE FUNCTION segment._rfm_values_sql(o segment.sources, customers text)
@@ -337,37 +362,40 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    key_is_unique boolean;
-    in_window text := format('o.%1$I > $1 - $2 AND o.%1$I <= $1', o.time_column);
-    filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', in_window) ELSE '' END;
+    agg text[] := segment._rfm_aggregates_sql(o, '$1 - $2');
+    filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', agg[1]) ELSE '' END;
     listed text := format('o.%I = ANY ($3::%s[])', o.customer_column,
                           segment._column_type(o.relation, o.customer_column, 'customer'));
+    raw text;
 BEGIN
-    IF customers IS NULL OR customers NOT IN ('all', 'listed', 'each') THEN
-        RAISE EXCEPTION 'customers must be all, listed or each, not %', customers
+    IF customers IS NULL OR customers NOT IN ('all', 'listed', 'each', 'given') THEN
+        RAISE EXCEPTION 'customers must be all, listed, each or given, not %', customers
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- a unique order key makes count(DISTINCT), which sorts, unnecessary
-    key_is_unique := segment._has_unique_index(o.relation, o.key_column);
-    RETURN format(
-        'SELECT (o.%1$I)::text AS customer_id,'
-        ' floor(extract(epoch FROM $1 - (max(o.%2$I)%8$s)::timestamptz) / 86400)::integer AS recency_days,'
-        ' count(%3$s o.%4$I)%8$s AS frequency,'
-        ' COALESCE(%5$s, 0)::numeric AS monetary'
-        ' FROM %6$s o'
-        ' WHERE %7$s'
-        ' GROUP BY o.%1$I%9$s',
-        o.customer_column, o.time_column,
-        CASE WHEN key_is_unique THEN '' ELSE 'DISTINCT' END, o.key_column,
-        -- in exact int8 units where the column allows (exact_units.c)
-        segment._amount_sum_sql(o.relation, o.amount_column, format('o.%I', o.amount_column), filter),
-        o.relation,
-        CASE customers
-            WHEN 'all' THEN in_window || format(' AND o.%I IS NOT NULL', o.customer_column)
-            WHEN 'listed' THEN in_window || ' AND ' || listed
-            ELSE listed END,
-        filter,
-        CASE WHEN customers = 'each' THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
+    IF customers = 'given' THEN
+        raw := 'SELECT g.customer_id, g.last, g.frequency, g.monetary'
+            ' FROM ROWS FROM (pg_catalog.unnest($8::text[]), pg_catalog.unnest($9::timestamptz[]),'
+            ' pg_catalog.unnest($10::bigint[]), pg_catalog.unnest($11::numeric[]))'
+            ' AS g(customer_id, last, frequency, monetary) WHERE g.frequency > 0';
+    ELSE
+        raw := format(
+            'SELECT (o.%1$I)::text AS customer_id, (%2$s%3$s)::timestamptz AS last, %4$s%3$s AS frequency,'
+            ' %5$s AS monetary'
+            ' FROM %6$s o WHERE %7$s GROUP BY o.%1$I%8$s',
+            o.customer_column, agg[2], filter, agg[3],
+            -- in exact int8 units where the column allows (exact_units.c)
+            segment._amount_sum_sql(o.relation, o.amount_column, format('o.%I', o.amount_column), filter),
+            o.relation,
+            CASE customers
+                WHEN 'all' THEN agg[1] || format(' AND o.%I IS NOT NULL', o.customer_column)
+                WHEN 'listed' THEN agg[1] || ' AND ' || listed
+                ELSE listed END,
+            CASE WHEN customers = 'each' THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
+    END IF;
+    RETURN 'SELECT r.customer_id,'
+        ' floor(extract(epoch FROM $1 - r.last) / 86400)::integer AS recency_days,'
+        ' r.frequency, COALESCE(r.monetary, 0)::numeric AS monetary'
+        ' FROM (' || raw || ') r';
 END
 $$;
 COMMENT ON FUNCTION segment._rfm_values_sql(segment.sources, text) IS
