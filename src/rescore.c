@@ -298,16 +298,17 @@ static ArrayType *
 keys_not_given(ArrayType *keys, RfmValues *given)
 {
 	Datum	   *elems;
-	int			nkeys;
+	int			nkeys = ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys));
 	char	  **wanted;
 	char	  **got;
 	Datum	   *missing;
 	int			nmissing = 0;
 	int			g = 0;
 
-	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nkeys);
-	if (given->n >= nkeys)		/* keys are distinct, and each evaluated once */
+	/* the usual case, checked before any copying: keys are distinct, each evaluated once */
+	if (given->n >= nkeys)
 		return NULL;
+	deconstruct_array(keys, TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nkeys);
 	wanted = palloc(sizeof(char *) * nkeys);
 	got = palloc(sizeof(char *) * Max(given->n, 1));
 	for (int i = 0; i < nkeys; i++)
