@@ -485,13 +485,22 @@ lock_segments(TriggerData *trig, List *ids, bool *known)
 /*
  * Locks the customers' rows in segment.customer_turns, in key order; a
  * serialization failure is said in terms of the statement that caused it.
+ * When their orders changed, the rows also say by which transaction: the
+ * next segment.rfm_refresh() aggregates those customers' orders rather than
+ * move their stored values.
  */
 static void
-take_turns(ArrayType *keys, const char *statement)
+take_turns(ArrayType *keys, const char *statement, bool orders_changed)
 {
 	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr orders_plan = NULL;
 
-	run_or_retry(&plan,
+	run_or_retry(orders_changed ? &orders_plan : &plan,
+				 orders_changed ?
+				 "INSERT INTO segment.customer_turns AS t (customer_id, orders_changed_by)"
+				 " SELECT c, pg_catalog.pg_current_xact_id() FROM pg_catalog.unnest($1) c ORDER BY c"
+				 " ON CONFLICT (customer_id) DO UPDATE"
+				 " SET turns = t.turns + 1, orders_changed_by = excluded.orders_changed_by" :
 				 "INSERT INTO segment.customer_turns AS t (customer_id)"
 				 " SELECT c FROM pg_catalog.unnest($1) c ORDER BY c"
 				 " ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1",
@@ -502,14 +511,15 @@ take_turns(ArrayType *keys, const char *statement)
 }
 
 /*
- * segment._take_turns(customers text[]) returns void: the same, for the
- * clock and for changes made by hand (tags, groups, points).
+ * segment._take_turns(customers text[], orders_changed boolean) returns
+ * void: the same, for the clock, for changes made by hand (tags, groups,
+ * points) and for rescoring by hand.
  */
 Datum
 segment_take_turns(PG_FUNCTION_ARGS)
 {
 	SPI_connect();
-	take_turns(PG_GETARG_ARRAYTYPE_P(0), "This statement");
+	take_turns(PG_GETARG_ARRAYTYPE_P(0), "This statement", PG_GETARG_BOOL(1));
 	SPI_finish();
 	PG_RETURN_VOID();
 }
@@ -549,13 +559,25 @@ segment_maintain(PG_FUNCTION_ARGS)
 		sp = source_plan(cat, kind);
 		/* a table that is no longer tracked under this kind: nothing to do */
 		if (!cat->src[kind].present || cat->src[kind].relid != RelationGetRelid(trig->tg_relation) ||
-			(sp->ids == NIL && !sp->rescore))
+			(sp->ids == NIL && !sp->rescore && kind != SRC_ORDERS))
 		{
 			SPI_finish();
 			return PointerGetDatum(NULL);
 		}
 		if (!truncate && (keys = touched_customers(trig, sp)) == NULL)
 		{
+			SPI_finish();
+			return PointerGetDatum(NULL);
+		}
+		if (sp->ids == NIL && !sp->rescore)
+		{
+			/*
+			 * Nothing to maintain, but orders still note their customers: a
+			 * first rfm_refresh() whose snapshot misses this transaction
+			 * must not let the next one move their values.
+			 */
+			if (kind == SRC_ORDERS && keys)
+				take_turns(keys, statement_name(trig), true);
 			SPI_finish();
 			return PointerGetDatum(NULL);
 		}
@@ -573,7 +595,7 @@ segment_maintain(PG_FUNCTION_ARGS)
 	}
 
 	if (keys)
-		take_turns(keys, statement_name(trig));
+		take_turns(keys, statement_name(trig), kind == SRC_ORDERS);
 	/* the clock's store counts orders and events, not customers' attributes */
 	if (kind != SRC_CUSTOMERS)
 	{
@@ -606,10 +628,14 @@ segment_maintain(PG_FUNCTION_ARGS)
 			rfm_rescore_keys(cat, keys, TimestampTzGetDatum(as_of));
 		else if (sp->rescore)
 		{
+			static SPIPlanPtr forget_plan = NULL;
 			static SPIPlanPtr refresh_plan = NULL;
 			static Oid	types[1] = {TIMESTAMPTZOID};
 			Datum		arg[1] = {TimestampTzGetDatum(as_of)};
 
+			/* the stored values are of orders that are gone: none is moved */
+			kept_run(&forget_plan, "DELETE FROM segment.rfm_store", 0, NULL, NULL, NULL, false,
+					 SPI_OK_DELETE);
 			kept_run(&refresh_plan, "SELECT segment.rfm_refresh($1)", 1, types, arg, NULL, false,
 					 SPI_OK_SELECT);
 		}

@@ -81,12 +81,12 @@ rescore_statement(const char *customers)
 			 1, types, arg, NULL, false, SPI_OK_SELECT);
 	return MemoryContextStrdup(cuts_context, psprintf(
 		"INSERT INTO segment.customer_rfm"
-		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)"
+		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of, last_order_at)"
 		" SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,"
 		" segment.rfm($7 - (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($4) c WHERE c < v.recency_days)::pg_catalog.int4,"
 		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($5) c WHERE c < v.frequency)::pg_catalog.int4,"
 		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($6) c WHERE c < v.monetary)::pg_catalog.int4),"
-		" pg_catalog.now(), $1"
+		" pg_catalog.now(), $1, v.last_order_at"
 		" FROM (%s) v",
 		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
 }

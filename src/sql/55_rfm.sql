@@ -237,10 +237,30 @@ CREATE TABLE segment.customer_rfm (
     monetary        numeric NOT NULL,
     score           segment.rfm NOT NULL,
     scored_at       timestamptz NOT NULL,
-    as_of           timestamptz NOT NULL
+    as_of           timestamptz NOT NULL,
+    last_order_at   timestamptz NOT NULL    -- recency's source: lets a refresh move it
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE segment.customer_rfm IS
     'RFM values and score of each customer with an order in the window, as of as_of; rules read rfm, rfm.r, rfm.f, rfm.m and rfm_segment here.';
+
+-- What the next segment.rfm_refresh() may move instead of aggregating the
+-- window's orders again: the values in customer_rfm, exact as of as_of for
+-- the orders visible to `snapshot` (the last refresh's statement), for every
+-- customer that no transaction outside that snapshot rescored or changed
+-- the orders of (segment.customer_turns.orders_changed_by: every writer of
+-- customer_rfm but the refresh notes it); a customer with no row had no
+-- order in the window.  No row: the next refresh reads every order of the
+-- window.  Derived data: not dumped.
+CREATE TABLE segment.rfm_store (
+    only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    signature       text NOT NULL,      -- the orders' table, columns and the window
+    as_of           timestamptz NOT NULL,
+    computed_at     timestamptz NOT NULL,   -- the refresh's, as in rfm_thresholds
+    snapshot        pg_snapshot NOT NULL,
+    moved_from      timestamptz         -- the values moved, from then; null: aggregated
+);
+COMMENT ON TABLE segment.rfm_store IS
+    'The time and snapshot the stored RFM values are exact for, so that the next rfm_refresh() moves them; delete the row to make it read every order again.';
 
 -- The label map, editable.  Inserting a label that exists replaces it, so
 -- that a restored dump overrides the standard map that CREATE EXTENSION made.
@@ -349,6 +369,7 @@ COMMENT ON FUNCTION segment._rfm_aggregates_sql(segment.sources, text) IS
 
 -- The query of each customer's recency, frequency and monetary value at $1
 -- over the window $2: for every customer ('all'), or only for those in $3
+-- or in a CTE named touched ('touched', rfm_refresh()'s moved values)
 -- (keys as text, compared in the column's own type so its index serves),
 -- planned for those keys ('listed') or once for any few keys ('each'), or
 -- from values already aggregated ('given': keys $8, the last orders' times
@@ -364,12 +385,15 @@ AS $$
 DECLARE
     agg text[] := segment._rfm_aggregates_sql(o, '$1 - $2');
     filter text := CASE WHEN customers = 'each' THEN format(' FILTER (WHERE %s)', agg[1]) ELSE '' END;
-    listed text := format('o.%I = ANY ($3::%s[])', o.customer_column,
+    listed text := format('o.%I = ANY (%s::%s[])', o.customer_column,
+                          CASE WHEN customers = 'touched'
+                               THEN '(SELECT pg_catalog.array_agg(t.customer_id) FROM touched t)'
+                               ELSE '$3' END,
                           segment._column_type(o.relation, o.customer_column, 'customer'));
     raw text;
 BEGIN
-    IF customers IS NULL OR customers NOT IN ('all', 'listed', 'each', 'given') THEN
-        RAISE EXCEPTION 'customers must be all, listed, each or given, not %', customers
+    IF customers IS NULL OR customers NOT IN ('all', 'listed', 'touched', 'each', 'given') THEN
+        RAISE EXCEPTION 'customers must be all, listed, touched, each or given, not %', customers
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF customers = 'given' THEN
@@ -388,18 +412,89 @@ BEGIN
             o.relation,
             CASE customers
                 WHEN 'all' THEN agg[1] || format(' AND o.%I IS NOT NULL', o.customer_column)
-                WHEN 'listed' THEN agg[1] || ' AND ' || listed
-                ELSE listed END,
+                WHEN 'each' THEN listed
+                ELSE agg[1] || ' AND ' || listed
+                END,
             CASE WHEN customers = 'each' THEN ' HAVING count(*)' || filter || ' > 0' ELSE '' END);
     END IF;
     RETURN 'SELECT r.customer_id,'
         ' floor(extract(epoch FROM $1 - r.last) / 86400)::integer AS recency_days,'
-        ' r.frequency, COALESCE(r.monetary, 0)::numeric AS monetary'
+        ' r.frequency, COALESCE(r.monetary, 0)::numeric AS monetary, r.last AS last_order_at'
         ' FROM (' || raw || ') r';
 END
 $$;
 COMMENT ON FUNCTION segment._rfm_values_sql(segment.sources, text) IS
     'SQL computing recency days, distinct orders and amount per customer over the RFM window.';
+
+-- What stored values depend on besides the orders' rows: the orders' table,
+-- when it was tracked, its columns with their types, and the window.
+CREATE FUNCTION segment._rfm_signature(o segment.sources, "window" interval)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT concat_ws(' ', o.relation::oid, o.tracked_at, "window",
+                     string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod),
+                                ', ' ORDER BY a.attname))
+      FROM pg_attribute a
+     WHERE a.attrelid = o.relation AND a.attnum > 0 AND NOT a.attisdropped
+       AND a.attname IN (o.key_column, o.customer_column, o.time_column, o.amount_column);
+END;
+COMMENT ON FUNCTION segment._rfm_signature(segment.sources, interval) IS
+    'What the stored RFM values were computed from, besides the orders'' rows: table, columns, types and window.';
+
+-- rfm_refresh()'s values moved from those stored as of $9 (read with the
+-- snapshot $10) to $1, as CTEs ending in v.  Over the window $2 a customer
+-- gains the orders in ($9, $1] and loses those in ($9 - $2, $1 - $2]; the
+-- last order is the latest gained that is in the window, or else the stored
+-- one (orders leave oldest first).  A customer with no row had no order in
+-- the window at $9; one with none at $1 is in v with frequency 0.  Neither can be said of the customers in touched, whose
+-- orders a transaction outside the snapshot changed, or rescored (perhaps
+-- as of another time): their orders are aggregated instead.
+-- Needs a unique order key: counts are moved, not counted distinct.
+CREATE FUNCTION segment._rfm_moved_sql(o segment.sources)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text := format('o.%I', o.time_column);
+    gained text := format('%1$s > $9 AND %1$s <= $1', t);
+    lost text := format('%1$s > $9 - $2 AND %1$s <= $1 - $2', t);
+    amount text := format('o.%I', o.amount_column);
+BEGIN
+    RETURN 'touched AS MATERIALIZED ('
+        '   SELECT t.customer_id FROM segment.customer_turns t'
+        '    WHERE NOT pg_catalog.pg_visible_in_snapshot(t.orders_changed_by, $10))'
+        || format(
+           ', edges AS ('
+           '   SELECT (o.%1$I)::text AS customer_id,'
+           '          count(*) FILTER (WHERE %2$s) - count(*) FILTER (WHERE %3$s) AS frequency,'
+           '          COALESCE(%4$s, 0) - COALESCE(%5$s, 0) AS monetary,'
+           '          max(%6$s) FILTER (WHERE %2$s AND %6$s > $1 - $2) AS last'
+           '     FROM %7$s o WHERE ((%2$s) OR (%3$s)) AND o.%1$I IS NOT NULL GROUP BY o.%1$I)',
+           o.customer_column, gained, lost,
+           segment._amount_sum_sql(o.relation, o.amount_column, amount, format(' FILTER (WHERE %s)', gained)),
+           segment._amount_sum_sql(o.relation, o.amount_column, amount, format(' FILTER (WHERE %s)', lost)),
+           t, o.relation)
+        || ', v AS MATERIALIZED ('
+           '   SELECT m.customer_id, floor(extract(epoch FROM $1 - m.last) / 86400)::integer AS recency_days,'
+           '          m.frequency, m.monetary, m.last AS last_order_at'
+           '     FROM (SELECT COALESCE(c.customer_id, e.customer_id) AS customer_id,'
+           '                  COALESCE(e.last, c.last_order_at) AS last,'
+           '                  COALESCE(c.frequency, 0) + COALESCE(e.frequency, 0) AS frequency,'
+           '                  COALESCE(c.monetary, 0) + COALESCE(e.monetary, 0) AS monetary'
+           '             FROM segment.customer_rfm c FULL JOIN edges e ON e.customer_id = c.customer_id) m'
+           '    WHERE NOT EXISTS (SELECT 1 FROM touched t WHERE t.customer_id = m.customer_id)'
+           '   UNION ALL'
+           '   SELECT t.customer_id, r.recency_days, COALESCE(r.frequency, 0), COALESCE(r.monetary, 0),'
+           '          r.last_order_at'
+           '     FROM touched t LEFT JOIN (' || segment._rfm_values_sql(o, 'touched') || ') r'
+           '       ON r.customer_id = t.customer_id)';
+END
+$$;
+COMMENT ON FUNCTION segment._rfm_moved_sql(segment.sources) IS
+    'SQL moving the stored RFM values to a later time by the orders that crossed the window''s edges.';
 
 -- The score of value_sql given n ascending cut points cuts_sql[1..n]: bin k
 -- holds (cut k-1, cut k], so a value on a cut point takes the lower bin;
@@ -529,6 +624,8 @@ DECLARE
     cfg segment.rfm_config;
     o segment.sources;
     b integer;
+    stored_by text;     -- how values are computed now: segment._rfm_signature()
+    stored segment.rfm_store;
     cut_sql text;
     score_sql text;
     n bigint;
@@ -541,6 +638,15 @@ BEGIN
     b := cfg.bins;
     -- one refresh at a time, and no rescoring with the cut points it replaces
     LOCK TABLE segment.customer_rfm IN SHARE ROW EXCLUSIVE MODE;
+    -- the stored values can be moved here if they were computed the same
+    -- way, with the cut points beside them, at this time or before
+    stored_by := segment._rfm_signature(o, cfg."window");
+    SELECT s.* INTO stored FROM segment.rfm_store s
+     WHERE s.signature = stored_by AND s.as_of <= rfm_refresh.as_of
+       AND segment._has_unique_index(o.relation, o.key_column)
+       AND EXISTS (SELECT 1 FROM segment.rfm_thresholds t
+                    WHERE t.as_of = s.as_of AND t.computed_at = s.computed_at);
+    DELETE FROM segment.rfm_store;
     DELETE FROM segment.rfm_thresholds;
 
     IF cfg.method = 'ntile' THEN
@@ -551,7 +657,7 @@ BEGIN
             '   SELECT v.*, ntile(%1$s) OVER (ORDER BY v.recency_days, v.customer_id COLLATE "C") AS tr,'
             '          ntile(%1$s) OVER (ORDER BY v.frequency, v.customer_id COLLATE "C") AS tf,'
             '          ntile(%1$s) OVER (ORDER BY v.monetary, v.customer_id COLLATE "C") AS tm'
-            '     FROM v)'
+            '     FROM v WHERE v.frequency > 0)'
             ', cut AS (SELECT'
             '   ARRAY(SELECT max(t.recency_days)::numeric FROM generate_series(1, %2$s) k'
             '          LEFT JOIN tiled t ON t.tr = k GROUP BY k ORDER BY k) AS r,'
@@ -560,7 +666,7 @@ BEGIN
             '   ARRAY(SELECT max(t.monetary) FROM generate_series(1, %2$s) k'
             '          LEFT JOIN tiled t ON t.tm = k GROUP BY k ORDER BY k) AS m)',
             b, b - 1);
-        score_sql := format('SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,'
+        score_sql := format('SELECT v.customer_id, v.recency_days, v.frequency, v.monetary, v.last_order_at,'
                             ' %s - v.tr AS r, v.tf AS f, v.tm AS m FROM tiled v', b + 1);
     ELSE
         IF cfg.method = 'quantile' THEN
@@ -568,18 +674,21 @@ BEGIN
                 ' (percentile_cont($3) WITHIN GROUP (ORDER BY v.recency_days))::numeric[] AS r,'
                 ' (percentile_cont($3) WITHIN GROUP (ORDER BY v.frequency))::numeric[] AS f,'
                 ' (percentile_cont($3) WITHIN GROUP (ORDER BY v.monetary))::numeric[] AS m'
-                ' FROM v)';
+                ' FROM v WHERE v.frequency > 0)';
         ELSE
             cut_sql := ', cut AS (SELECT $4::numeric[] AS r, $5::numeric[] AS f, $6::numeric[] AS m)';
         END IF;
-        score_sql := format('SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,'
-                            ' %s AS r, %s AS f, %s AS m FROM v, cut c',
+        score_sql := format('SELECT v.customer_id, v.recency_days, v.frequency, v.monetary, v.last_order_at,'
+                            ' %s AS r, %s AS f, %s AS m FROM v, cut c WHERE v.frequency > 0',
                             segment._rfm_score_sql('v.recency_days', 'c.r', b - 1, b, true),
                             segment._rfm_score_sql('v.frequency', 'c.f', b - 1, b, false),
                             segment._rfm_score_sql('v.monetary', 'c.m', b - 1, b, false));
     END IF;
 
-    EXECUTE 'WITH v AS MATERIALIZED (' || segment._rfm_values_sql(o, 'all') || ')' || cut_sql
+    EXECUTE 'WITH '
+        || CASE WHEN stored.as_of IS NOT NULL THEN segment._rfm_moved_sql(o)
+                ELSE 'v AS MATERIALIZED (' || segment._rfm_values_sql(o, 'all') || ')' END
+        || cut_sql
         || ', kept AS (INSERT INTO segment.rfm_thresholds'
            '   (dimension, bin, score, lower_bound, upper_bound, method, bins, "window", as_of, computed_at)'
            '   SELECT d.dimension, k, CASE WHEN d.dimension = ''recency'' THEN $7 + 1 - k ELSE k END,'
@@ -589,25 +698,36 @@ BEGIN
            '                               (''monetary'', cut.m)) d(dimension, cuts),'
            '          generate_series(1, $7) k)'
         || ', scored AS MATERIALIZED ('
-           '   SELECT s.customer_id, s.recency_days, s.frequency, s.monetary, segment.rfm(s.r, s.f, s.m) AS score'
+           '   SELECT s.customer_id, s.recency_days, s.frequency, s.monetary, segment.rfm(s.r, s.f, s.m) AS score,'
+           '          s.last_order_at'
            '     FROM (' || score_sql || ') s)'
            -- those with no order in the window any more are deleted; the
            -- others are updated in place or inserted by one MERGE, one join
            -- of the scores with the table rather than an UPDATE's and an
            -- INSERT's each
-        || ', gone AS (DELETE FROM segment.customer_rfm c'
-           '   WHERE NOT EXISTS (SELECT 1 FROM scored s WHERE s.customer_id = c.customer_id))'
+        || CASE WHEN stored.as_of IS NOT NULL
+                -- moved values say who has no order left: frequency 0
+                THEN ', gone AS (DELETE FROM segment.customer_rfm c USING v'
+                     '   WHERE v.frequency = 0 AND v.customer_id = c.customer_id)'
+                ELSE ', gone AS (DELETE FROM segment.customer_rfm c'
+                     '   WHERE NOT EXISTS (SELECT 1 FROM scored s WHERE s.customer_id = c.customer_id))' END
+           -- what the next refresh moves from: these values, this statement's snapshot
+        || ', kept_values AS (INSERT INTO segment.rfm_store (signature, as_of, computed_at, snapshot, moved_from)'
+           '   VALUES ($11, $1, now(), pg_catalog.pg_current_snapshot(), $9))'
         || ' MERGE INTO segment.customer_rfm c USING scored s ON s.customer_id = c.customer_id'
            ' WHEN MATCHED THEN UPDATE SET recency_days = s.recency_days, frequency = s.frequency,'
-           '   monetary = s.monetary, score = s.score, scored_at = now(), as_of = $1'
-           ' WHEN NOT MATCHED THEN INSERT (customer_id, recency_days, frequency, monetary, score, scored_at, as_of)'
-           '   VALUES (s.customer_id, s.recency_days, s.frequency, s.monetary, s.score, now(), $1)'
+           '   monetary = s.monetary, score = s.score, scored_at = now(), as_of = $1,'
+           '   last_order_at = s.last_order_at'
+           ' WHEN NOT MATCHED THEN INSERT (customer_id, recency_days, frequency, monetary, score, scored_at,'
+           '   as_of, last_order_at)'
+           '   VALUES (s.customer_id, s.recency_days, s.frequency, s.monetary, s.score, now(), $1,'
+           '   s.last_order_at)'
     USING as_of, cfg."window",
           ARRAY(SELECT k::float8 / b FROM generate_series(1, b - 1) k),
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'recency'))::numeric[],
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'frequency'))::numeric[],
           ARRAY(SELECT jsonb_array_elements_text(cfg.thresholds -> 'monetary'))::numeric[],
-          b, cfg.method;
+          b, cfg.method, stored.as_of, stored.snapshot, stored_by;
     -- each scored customer is either updated or inserted
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
@@ -645,7 +765,13 @@ BEGIN
     EXECUTE format('SELECT array_agg(DISTINCT ((k)::%s)::text) FROM unnest($1) k WHERE k IS NOT NULL',
                    segment._column_type(o.relation, o.customer_column, 'customer'))
        INTO keys USING customers;
-    RETURN segment._rfm_rescore(COALESCE(keys, '{}'), as_of);
+    IF keys IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- the next refresh does not move these customers' values, rescored
+    -- here perhaps as of another time (see segment.rfm_store)
+    PERFORM segment._take_turns(keys, orders_changed => true);
+    RETURN segment._rfm_rescore(keys, as_of);
 END
 $$;
 COMMENT ON FUNCTION segment.rfm_rescore(text[], timestamptz) IS

@@ -12,7 +12,11 @@
 -- so neither can miss the other's rows.  Different customers never wait.
 CREATE TABLE segment.customer_turns (
     customer_id     text PRIMARY KEY,
-    turns           bigint NOT NULL DEFAULT 1
+    turns           bigint NOT NULL DEFAULT 1,
+    -- the last transaction that changed the customer's orders (or rescored
+    -- them by hand): segment.rfm_refresh() moves only the stored RFM values
+    -- of customers that no transaction outside its last snapshot changed
+    orders_changed_by xid8
 );
 COMMENT ON TABLE segment.customer_turns IS
     'Per-customer row lock taken by maintenance, so concurrent writers for one customer are serialised.';
@@ -30,13 +34,13 @@ END;
 COMMENT ON FUNCTION segment._clock(integer[]) IS
     'The as_of for maintaining segments: now(), or the latest as_of they were brought to.';
 
-CREATE FUNCTION segment._take_turns(customers text[])
+CREATE FUNCTION segment._take_turns(customers text[], orders_changed boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'segment_take_turns'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION segment._take_turns(text[]) IS
-    'Locks the maintenance rows of the given customers, in key order.';
+COMMENT ON FUNCTION segment._take_turns(text[], boolean) IS
+    'Locks the maintenance rows of the given customers, in key order, noting whether their orders changed.';
 
 -- The trigger (src/maintain.c): reads the touched customers from the
 -- transition tables, takes the locks above, rescores RFM and runs the engine.

@@ -115,8 +115,11 @@ bench_b1() {
         'ratio <= 0.5' "$empty <= 0.5 * $mv" "ratio to CREATE TABLE AS: $(calc "$empty / $ctas")"
 }
 
-# B5: RFM scoring against the two ways to write it by hand, each writing its
-# result into a table as rfm_refresh() does.
+# B5: RFM scoring a day after the last, as a nightly job does, against the
+# two ways to write it by hand, each writing its result into a table as
+# rfm_refresh() does.  Each run is rolled back, so each moves the values
+# stored on 2026-11-01 by one day; beside it, the same refresh reading every
+# order of the window (no stored values to move).
 bench_b5() {
     current="B5 at scale $scale"; echo "== $current: RFM"
     if [ "$(sql -c "SELECT to_regprocedure('segment.rfm_refresh(timestamptz)') IS NOT NULL")" != t ]; then
@@ -124,14 +127,15 @@ bench_b5() {
             'ratio <= 1.0' NULL 'segment.rfm_refresh does not exist in this build'
         return
     fi
-    local values rfm quantile ntile best memory
+    local values rfm full quantile ntile best memory
     sql -c "SELECT segment.rfm_refresh('2026-11-01')" >/dev/null
-    rfm=$(median_ms "SELECT segment.rfm_refresh('2026-11-01')")
+    rfm=$(median_ms "SELECT segment.rfm_refresh('2026-11-02')" 'undo => true')
+    full=$(median_ms "DELETE FROM segment.rfm_store; SELECT segment.rfm_refresh('2026-11-02')" 'undo => true')
     # recency in days, frequency and money over the last 365 days
-    values="SELECT customer_id, floor(extract(epoch FROM timestamptz '2026-11-01' - max(placed_at)) / 86400) AS r,
+    values="SELECT customer_id, floor(extract(epoch FROM timestamptz '2026-11-02' - max(placed_at)) / 86400) AS r,
                    count(*) AS f, sum(total) AS m
               FROM shop.orders
-             WHERE placed_at > timestamptz '2026-11-01' - interval '365 days' AND placed_at <= '2026-11-01'
+             WHERE placed_at > timestamptz '2026-11-02' - interval '365 days' AND placed_at <= '2026-11-02'
              GROUP BY customer_id"
     quantile=$(median_ms "CREATE TABLE bench.rfm_quantile AS
         WITH v AS ($values),
@@ -152,9 +156,10 @@ bench_b5() {
                ntile(5) OVER (ORDER BY f, customer_id) AS f, ntile(5) OVER (ORDER BY m, customer_id) AS m
           FROM v" 'undo => true')
     best=$(calc "($quantile < $ntile) ? $quantile : $ntile")
-    memory=$(peak_memory "SELECT segment.rfm_refresh('2026-11-01')")
-    record "$scale" B5 'rfm_refresh()' "$rfm" 'the faster of percentile_cont + CASE, NTILE(5)' "$best" \
-        'ratio <= 1.0' "$rfm <= $best" "percentile_cont ${quantile} ms, NTILE ${ntile} ms; peak backend memory ${memory}"
+    memory=$(peak_memory "SELECT segment.rfm_refresh('2026-11-02')")
+    record "$scale" B5 'rfm_refresh() a day after the last' "$rfm" 'the faster of percentile_cont + CASE, NTILE(5)' "$best" \
+        'ratio <= 1.0' "$rfm <= $best" \
+        "reading every order instead: ${full} ms; percentile_cont ${quantile} ms, NTILE ${ntile} ms; peak backend memory ${memory}"
 }
 
 # B4: the clock one day after the refresh at 2026-11-01, against a full
@@ -237,9 +242,11 @@ bench_b3() {
                     FROM generate_series(1, 100000) g) TO '$work/orders.csv'"
     copy=$(median_ms "COPY shop.orders FROM '$work/orders.csv'" 'undo => true')
     plain=$(median_ms "COPY bench.orders_plain FROM '$work/orders.csv'" 'undo => true')
+    # with the triggers off, RFM's stored values must be read again (README)
     rebuild=$(median_ms "ALTER TABLE shop.orders DISABLE TRIGGER USER;
         COPY shop.orders FROM '$work/orders.csv';
         SELECT count(*) FROM segment.refresh(as_of => now());
+        DELETE FROM segment.rfm_store;
         SELECT segment.rfm_refresh(now())" 'undo => true')
     record "$scale" B3 'COPY 100,000 orders, 18 segments and RFM maintained' "$copy" 'the same COPY, no triggers' "$plain" \
         'ratio <= 3' "$copy <= 3 * $plain" "COPY with triggers off + full refresh + rfm_refresh: ${rebuild} ms"
