@@ -93,6 +93,15 @@ SELECT segment.rfm_rescore(ARRAY['3', '4'], '2020-01-01') AS rescored_in_2020;
 SELECT segment.rfm_rescore(ARRAY['5'], '2026-09-01') AS rescored_later;
 SELECT * FROM pg_temp.step('2026-06-14');
 
+-- A session with other date settings moves them all the same.
+SET timezone = 'America/New_York';
+SET datestyle = 'SQL, DMY';
+SET intervalstyle = 'iso_8601';
+SELECT moved_from IS NOT NULL AS moved, wrong, rows_as_of_at FROM pg_temp.step('2026-06-15 00:00+00');
+RESET datestyle;
+RESET intervalstyle;
+SET timezone = 'UTC';
+
 -- More than a window later: every order left and many entered, moved all the same.
 SELECT * FROM pg_temp.step('2027-07-01');
 SELECT * FROM pg_temp.step('2027-07-03');

@@ -432,6 +432,10 @@ CREATE FUNCTION segment._rfm_signature(o segment.sources, "window" interval)
 RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
+-- the same text in every session, whatever its settings
+SET "TimeZone" = 'UTC'
+SET "DateStyle" = 'ISO'
+SET "IntervalStyle" = 'postgres'
 BEGIN ATOMIC
     SELECT concat_ws(' ', o.relation::oid, o.tracked_at, "window",
                      string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod),
