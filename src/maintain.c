@@ -572,11 +572,12 @@ segment_maintain(PG_FUNCTION_ARGS)
 		if (sp->ids == NIL && !sp->rescore)
 		{
 			/*
-			 * Nothing to maintain, but orders still note their customers: a
-			 * first rfm_refresh() whose snapshot misses this transaction
-			 * must not let the next one move their values.
+			 * Orders (the only kind left here) with nothing to maintain still
+			 * note their customers: a first rfm_refresh() whose snapshot
+			 * misses this transaction must not let the next one move their
+			 * values.
 			 */
-			if (kind == SRC_ORDERS && keys)
+			if (keys)
 				take_turns(keys, statement_name(trig), true);
 			SPI_finish();
 			return PointerGetDatum(NULL);

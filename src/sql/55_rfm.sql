@@ -452,10 +452,11 @@ COMMENT ON FUNCTION segment._rfm_signature(segment.sources, interval) IS
 -- gains the orders in ($9, $1] and loses those in ($9 - $2, $1 - $2]; the
 -- last order is the latest gained that is in the window, or else the stored
 -- one (orders leave oldest first).  A customer with no row had no order in
--- the window at $9; one with none at $1 is in v with frequency 0.  Neither can be said of the customers in touched, whose
--- orders a transaction outside the snapshot changed, or rescored (perhaps
--- as of another time): their orders are aggregated instead.
--- Needs a unique order key: counts are moved, not counted distinct.
+-- the window at $9; one with none at $1 is in v with frequency 0.  Neither
+-- holds for the customers in touched, whose orders a transaction outside
+-- the snapshot changed, or rescored (perhaps as of another time): their
+-- orders are aggregated instead.  Needs a unique order key: counts are
+-- moved, not counted distinct.
 CREATE FUNCTION segment._rfm_moved_sql(o segment.sources)
 RETURNS text
 LANGUAGE plpgsql STABLE
@@ -630,6 +631,7 @@ DECLARE
     b integer;
     stored_by text;     -- how values are computed now: segment._rfm_signature()
     stored segment.rfm_store;
+    moving boolean;     -- the stored values are moved, not aggregated again
     cut_sql text;
     score_sql text;
     n bigint;
@@ -650,6 +652,7 @@ BEGIN
        AND segment._has_unique_index(o.relation, o.key_column)
        AND EXISTS (SELECT 1 FROM segment.rfm_thresholds t
                     WHERE t.as_of = s.as_of AND t.computed_at = s.computed_at);
+    moving := FOUND;
     DELETE FROM segment.rfm_store;
     DELETE FROM segment.rfm_thresholds;
 
@@ -690,7 +693,7 @@ BEGIN
     END IF;
 
     EXECUTE 'WITH '
-        || CASE WHEN stored.as_of IS NOT NULL THEN segment._rfm_moved_sql(o)
+        || CASE WHEN moving THEN segment._rfm_moved_sql(o)
                 ELSE 'v AS MATERIALIZED (' || segment._rfm_values_sql(o, 'all') || ')' END
         || cut_sql
         || ', kept AS (INSERT INTO segment.rfm_thresholds'
@@ -709,7 +712,7 @@ BEGIN
            -- others are updated in place or inserted by one MERGE, one join
            -- of the scores with the table rather than an UPDATE's and an
            -- INSERT's each
-        || CASE WHEN stored.as_of IS NOT NULL
+        || CASE WHEN moving
                 -- moved values say who has no order left: frequency 0
                 THEN ', gone AS (DELETE FROM segment.customer_rfm c USING v'
                      '   WHERE v.frequency = 0 AND v.customer_id = c.customer_id)'
