@@ -145,5 +145,26 @@ SELECT segment._exact_units(92233720368547758.07, 2, 2);
 SELECT segment._exact_units(1, 19);
 SELECT segment._exact_units(1.005, 2);
 SELECT segment._exact_units(1.500, 2) AS trailing_zeros;
+-- Values in numeric's short format are read digit by digit, others through
+-- numeric arithmetic: both agree with numeric arithmetic for every scale,
+-- sign, size up to int8's limit, digit position and stored display scale
+-- (a display scale past 63 takes the long format).
+SELECT count(*) AS checked,
+       count(*) FILTER (WHERE segment._exact_units(v, s) IS DISTINCT FROM u) AS wrong,
+       count(*) FILTER (WHERE segment._exact_units(-v, s) IS DISTINCT FROM -u) AS wrong_negative,
+       count(*) FILTER (WHERE segment._exact_units(round(v, 63 + s % 2), s) IS DISTINCT FROM u)
+           AS wrong_display_scale,
+       count(*) FILTER (WHERE u < 3e18 AND segment._exact_units(v, s, 3) IS DISTINCT FROM 3 * u) AS wrong_times
+  FROM (SELECT s, u, u * ('1e-' || s)::numeric AS v
+          FROM generate_series(0, 18) s,
+               LATERAL (SELECT DISTINCT ((g::numeric * 7919 * 10::numeric ^ (g % 19)) % 9223372036854775807)::bigint AS u
+                          FROM generate_series(0, 400) g
+                        UNION SELECT 9223372036854775807 UNION SELECT 1000000000000000000 UNION SELECT 1) k) t;
+-- a fraction of a unit, at the first and last of a digit's places, and past int8
+SELECT segment._exact_units(0.0001, 3);
+SELECT segment._exact_units(10000.1, 0);
+SELECT segment._exact_units(92233720368547758.08, 2);
+SELECT segment._exact_units(-92233720368547758.08, 2);
+SELECT segment._exact_units('Infinity', 2);
 
 DROP SCHEMA u CASCADE;
