@@ -55,8 +55,10 @@ SELECT segment.define('tea_10', 'spent_on(category = ''tea'') >= 10', as_of => :
 SELECT segment.define('tea_9_99', 'spent_on(category = ''tea'') = 9.99', as_of => :'as_of');
 SELECT segment.define('tips_0_30', 'sum_events(''tip'', tip) = 0.3', as_of => :'as_of');
 
--- every amount aggregate of these rules is over units
-SELECT s.name, q.sql LIKE '%segment._exact_units(%' AS units, q.sql LIKE '%sum(o.total)%' AS numeric_sum
+-- every amount aggregate of these rules is over units, and sums keep a
+-- bigint in each group, not sum(bigint)'s wider state
+SELECT s.name, q.sql LIKE '%segment._exact_units(%' AS units, q.sql LIKE '%sum(o.total)%' AS numeric_sum,
+       q.sql ~ '(^|[^_])sum\(segment\._exact_units' AS wide_sum
   FROM segment.segments s, LATERAL (SELECT segment._evaluation_sql(ARRAY[s.id], false) AS sql) q
  ORDER BY s.name;
 
@@ -166,5 +168,9 @@ SELECT segment._exact_units(10000.1, 0);
 SELECT segment._exact_units(92233720368547758.08, 2);
 SELECT segment._exact_units(-92233720368547758.08, 2);
 SELECT segment._exact_units('Infinity', 2);
+-- sums of units: NULL for none, exact to bigint's last unit, an error past it
+SELECT segment._sum_units(x) AS none FROM (VALUES (NULL::bigint)) v(x);
+SELECT segment._sum_units(x) AS largest FROM (VALUES (9223372036854775806), (-5), (NULL), (6)) v(x);
+SELECT segment._sum_units(x) FROM (VALUES (9223372036854775807), (1)) v(x);
 
 DROP SCHEMA u CASCADE;

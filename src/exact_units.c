@@ -24,6 +24,7 @@
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(segment_exact_units);
+PG_FUNCTION_INFO_V1(segment_units_add);
 PG_FUNCTION_INFO_V1(segment_amount_sum_sql);
 
 /* int8 holds every whole number below 10^18 */
@@ -246,6 +247,27 @@ segment_exact_units(PG_FUNCTION_ARGS)
 }
 
 /*
+ * segment._units_add(a int8, b int8) -> int8: segment._sum_units()'s step
+ * and combining function.  sum(int8) keeps a 128-bit state allocated apart
+ * for each group, one more cache miss a row when a million customers are
+ * grouped (its accumulator was a tenth of the orders' aggregation in
+ * `perf`); this state is the group's own word.
+ */
+Datum
+segment_units_add(PG_FUNCTION_ARGS)
+{
+	int64		sum;
+
+	if (pg_add_s64_overflow(PG_GETARG_INT64(0), PG_GETARG_INT64(1), &sum))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("a sum of amounts is out of range for an exact sum"),
+				 errdetail("Amounts are summed as whole units of their column's scale, "
+						   "up to 9.2 * 10^18 of them.")));
+	PG_RETURN_INT64(sum);
+}
+
+/*
  * segment._amount_sum_sql(relation regclass, column_name text, expr text,
  * filter text) -> text: SQL summing expr, the column's amount, with the
  * FILTER clause given ('' for none), in units where the column allows, as
@@ -262,6 +284,7 @@ segment_amount_sum_sql(PG_FUNCTION_ARGS)
 	if (scale < 0)
 		sum = psprintf("sum(%s)%s", expr, filter);
 	else
-		sum = from_units_sql(psprintf("sum(%s)%s", exact_units_sql(expr, scale, NULL), filter), scale);
+		sum = from_units_sql(psprintf("segment._sum_units(%s)%s", exact_units_sql(expr, scale, NULL), filter),
+							 scale);
 	PG_RETURN_TEXT_P(cstring_to_text(sum));
 }

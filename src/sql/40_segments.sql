@@ -46,6 +46,24 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION segment._exact_units(numeric, integer, bigint) IS
     'amount * 10^scale * times as bigint (a price times a quantity); an error for NaN, infinity or out of range.';
 
+-- Their sums: a bigint kept in each group, and an error naming the sum
+-- past bigint's range (sum(bigint) keeps a wider state allocated apart).
+CREATE FUNCTION segment._units_add(bigint, bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'segment_units_add'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._units_add(bigint, bigint) IS
+    'a + b; an error past bigint''s range.  The step of segment._sum_units().';
+
+CREATE AGGREGATE segment._sum_units(bigint) (
+    SFUNC = segment._units_add,
+    STYPE = bigint,
+    COMBINEFUNC = segment._units_add,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE segment._sum_units(bigint) IS
+    'The sum of exact units, as bigint; NULL for no rows.';
+
 CREATE FUNCTION segment._amount_sum_sql(relation regclass, column_name text, expr text, filter text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'segment_amount_sum_sql'
