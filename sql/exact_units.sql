@@ -84,6 +84,31 @@ SELECT o.customer_id, sum(i.price * i.qty) AS tea
   FROM u.items i JOIN u.orders o ON o.id = i.order_id
  WHERE i.product_id = 1 GROUP BY 1 ORDER BY 1;
 
+-- Compared with a number, an amount is compared in units, the number
+-- scaled once at compile time; a number with more decimals than the column
+-- keeps numeric arithmetic.  Either way, the members numeric SQL gives.
+SELECT segment.define('over_100_005', 'spent() >= 100.005', as_of => :'as_of');
+SELECT segment.define('from_100_to_100_01', 'spent() BETWEEN 100 AND 100.01', as_of => :'as_of');
+SELECT segment.define('max_33_335_to_34', 'max_order() BETWEEN 33.335 AND 34', as_of => :'as_of');
+SELECT segment.define('number_first', '100.01 <= spent()', as_of => :'as_of');
+SELECT segment.define('min_over_minus_1', 'min_order() > -1', as_of => :'as_of');
+SELECT s.name, q.sql ~ '\(-?\d+\)::pg_catalog.int8' AS in_units
+  FROM segment.segments s, LATERAL (SELECT segment._evaluation_sql(ARRAY[s.id], false) AS sql) q
+ ORDER BY s.name;
+SELECT pg_temp.members('over_100_005') AS over_100_005,
+       pg_temp.members('from_100_to_100_01') AS from_100_to_100_01,
+       pg_temp.members('max_33_335_to_34') AS max_33_335_to_34,
+       pg_temp.members('number_first') AS number_first,
+       pg_temp.members('min_over_minus_1') AS min_over_minus_1;
+SELECT array_agg(customer_id ORDER BY customer_id) FILTER (WHERE s >= 100.005) AS over_100_005,
+       array_agg(customer_id ORDER BY customer_id) FILTER (WHERE s BETWEEN 100 AND 100.01) AS from_100_to_100_01,
+       array_agg(customer_id ORDER BY customer_id) FILTER (WHERE m BETWEEN 33.335 AND 34) AS max_33_335_to_34,
+       array_agg(customer_id ORDER BY customer_id) FILTER (WHERE 100.01 <= s) AS number_first,
+       array_agg(customer_id ORDER BY customer_id) FILTER (WHERE n > -1) AS min_over_minus_1
+  FROM (SELECT customer_id, sum(total) s, max(total) m, min(total) n FROM u.orders GROUP BY 1) t;
+SELECT count(segment.drop_segment(name)) FROM segment.segments
+ WHERE name IN ('over_100_005', 'from_100_to_100_01', 'max_33_335_to_34', 'number_first', 'min_over_minus_1');
+
 -- RFM's money: the sums, to the cent, with the column's scale
 SELECT segment.rfm_refresh(as_of => :'as_of');
 SELECT customer_id, monetary FROM segment.customer_rfm ORDER BY customer_id;

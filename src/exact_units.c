@@ -182,6 +182,18 @@ units_from_short_format(struct varlena *packed, int32 scale, int64 *units)
 	return true;
 }
 
+char *
+exact_units_literal(const char *number, int scale)
+{
+	Datum		value = DirectFunctionCall3(numeric_in, CStringGetDatum(number),
+											ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	int64		units;
+
+	if (!units_from_short_format((struct varlena *) DatumGetPointer(value), scale, &units))
+		return NULL;
+	return psprintf(INT64_FORMAT, units);
+}
+
 /*
  * segment._exact_units(value numeric, scale int4 [, times int8]) -> int8:
  * value * 10^scale * times.  NaN, infinity, a fraction of a unit and a

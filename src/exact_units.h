@@ -20,4 +20,10 @@ extern char *exact_units_sql(const char *expr, int scale, const char *times);
 /* SQL: an aggregate of units back in the column's own terms, as numeric. */
 extern char *from_units_sql(const char *expr, int scale);
 
+/*
+ * A decimal number (a rule's literal) in units of 10^-scale, as the text of
+ * an int8; NULL unless it is a whole number of units within int8's range.
+ */
+extern char *exact_units_literal(const char *number, int scale);
+
 #endif
