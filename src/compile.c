@@ -53,7 +53,7 @@ typedef struct Operand
 	bool		countlike;		/* a count: alone, it means "at least one" */
 	int			days_since_of;	/* days since a row of this FeatureSource, or -1 */
 	char	   *units;			/* the same amount in int8 units of 10^-scale, or NULL */
-	int			scale;
+	int			scale;			/* of units */
 } Operand;
 
 const char *const feature_alias[FS_COUNT] = {"fo", "fi", "fe"};
@@ -326,10 +326,9 @@ zero_if_none(Operand *r)
 
 /*
  * An amount in units compared with a number, in units: the number scaled
- * once here, instead of every customer's amount turned into numeric (about
- * a second a comparison at a million customers).  NULL unless the number
- * is a whole number of units: a threshold with more decimals than the
- * column keeps numeric arithmetic.
+ * once here, instead of a numeric product and comparison for every
+ * customer evaluated.  NULL unless the number is a whole number of units:
+ * a threshold with more decimals than the column keeps numeric arithmetic.
  */
 static char *
 units_number(const Operand *amount, const RuleNode *number)
@@ -1193,7 +1192,6 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 			{
 				Operand		l = compile_operand(cx, node->left, scope);
 				Operand		r = compile_operand(cx, node->right, scope);
-
 				char	   *units;
 
 				check_comparable(cx, node, node->left, &l, node->right, &r);
