@@ -26,10 +26,16 @@ as_pg bash -c "cd '$work' && nohup valgrind --quiet --trace-children=yes --track
     --suppressions='$work/src/test/valgrind.supp' \
     --log-file='$work/valgrind.%p.log' \
     $bindir/postgres -D '$work/data' >'$work/server.log' 2>&1 &"
-for _ in $(seq 1 120); do
-    as_pg $bindir/pg_isready -h "$work" -p $port -q && break
+ready=no
+for _ in $(seq 1 300); do
+    as_pg $bindir/pg_isready -h "$work" -p $port -q && { ready=yes; break; }
     sleep 1
 done
+if [ $ready != yes ]; then
+    echo "the server under Valgrind did not accept connections within 300 s; its log:"
+    tail -n 50 "$work/server.log" 2>/dev/null || true
+    exit 1
+fi
 
 status=0
 as_pg env -C "$work/src" PGHOST="$work" PGPORT=$port \
