@@ -302,9 +302,8 @@ amount_feature(Compiler *cx, FeatureSource fs, const char *aggregate, Oid relid,
 	if (scale < 0)
 		return feature(cx, fs, times ? psprintf("%s(%s * %s)", aggregate, expr, times)
 					   : psprintf("%s(%s)", aggregate, expr), filter, store_width);
-	/* by value, in the group itself (exact_units.c) */
 	if (strcmp(aggregate, "sum") == 0)
-		aggregate = "segment._sum_units";
+		aggregate = UNITS_SUM_AGGREGATE;
 	units = feature(cx, fs, psprintf("%s(%s)", aggregate, exact_units_sql(expr, scale, times)),
 					filter, store_width);
 	if (as)

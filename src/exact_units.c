@@ -296,7 +296,7 @@ segment_amount_sum_sql(PG_FUNCTION_ARGS)
 	if (scale < 0)
 		sum = psprintf("sum(%s)%s", expr, filter);
 	else
-		sum = from_units_sql(psprintf("segment._sum_units(%s)%s", exact_units_sql(expr, scale, NULL), filter),
-							 scale);
+		sum = from_units_sql(psprintf(UNITS_SUM_AGGREGATE "(%s)%s", exact_units_sql(expr, scale, NULL),
+									  filter), scale);
 	PG_RETURN_TEXT_P(cstring_to_text(sum));
 }

@@ -17,6 +17,12 @@ extern int	exact_units_scale(Oid relid, const char *column);
  */
 extern char *exact_units_sql(const char *expr, int scale, const char *times);
 
+/*
+ * The aggregate that sums units: its state is a bigint in the group itself,
+ * where sum(bigint) keeps a wider one allocated apart.
+ */
+#define UNITS_SUM_AGGREGATE "segment._sum_units"
+
 /* SQL: an aggregate of units back in the column's own terms, as numeric. */
 extern char *from_units_sql(const char *expr, int scale);
 
