@@ -100,14 +100,14 @@ typedef enum EvalMode
 {
 	EVAL_ALL,					/* everyone: one pass, maybe in parallel */
 	EVAL_FEW,					/* a few: a generic plan of index lookups */
-	EVAL_SOME,					/* more: planned for the keys given */
+	EVAL_SOME,					/* more: planned for the keys given, maybe in parallel */
 	EVAL_MANY,					/* most: everyone, keeping the keys given */
 	EVAL_STORE,					/* the clock's: key by key, features from its store */
 	EVAL_MODES
 } EvalMode;
 
 static const int eval_options[EVAL_MODES] = {
-	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, 0, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN
+	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN
 };
 
 /*

@@ -36,7 +36,7 @@ typedef struct Cuts
 	Datum		bins;			/* int4 */
 	Datum		r,
 				f,
-				m;				/* numeric[] of the bins' upper bounds */
+				m;				/* numeric[]: the bins' upper bounds, negated, descending */
 	char	   *insert_sql;		/* for a few customers, by a generic plan */
 	SPIPlanPtr	insert_plan;
 	char	   *insert_many_sql;	/* for more, planned for their keys */
@@ -67,7 +67,14 @@ copy_datum(int col, bool byval, int len)
 /*
  * The statement rescoring the customers in $3, with the values query that
  * segment._rfm_values_sql() gives for `customers` ('each' or 'listed'), or
- * those whose values are in $8 to $11 ('given').
+ * those whose values are in $8 to $11 ('given'); it returns how many it
+ * scored.  A value's bin is 1 + the number of cut points below it: with the
+ * cut points negated and descending ($4 to $6), width_bucket() counts those
+ * at or above it by a binary search, and the rest are below.  Scores are
+ * updated in place (the table's fill factor leaves room for a HOT update)
+ * rather than deleted and inserted again; with keys, those of the customers
+ * with no order left in the window are deleted by the same statement (given
+ * values say so themselves: write_scores() deletes those).
  */
 static char *
 rescore_statement(const char *customers)
@@ -75,20 +82,29 @@ rescore_statement(const char *customers)
 	static SPIPlanPtr values_plan = NULL;
 	static Oid	types[1] = {TEXTOID};
 	Datum		arg[1] = {CStringGetTextDatum(customers)};
+	const char *gone = strcmp(customers, "given") == 0 ? "" :
+		", gone AS (DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY ($3)"
+		" AND NOT EXISTS (SELECT FROM scored s WHERE s.customer_id = c.customer_id))";
 
 	kept_run(&values_plan,
 			 "SELECT segment._rfm_values_sql(s, $1) FROM segment.sources s WHERE s.kind = 'orders'",
 			 1, types, arg, NULL, false, SPI_OK_SELECT);
 	return MemoryContextStrdup(cuts_context, psprintf(
-		"INSERT INTO segment.customer_rfm"
+		"WITH scored AS (INSERT INTO segment.customer_rfm AS c"
 		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of, last_order_at)"
 		" SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,"
-		" segment.rfm($7 - (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($4) c WHERE c < v.recency_days)::pg_catalog.int4,"
-		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($5) c WHERE c < v.frequency)::pg_catalog.int4,"
-		" 1 + (SELECT pg_catalog.count(*) FROM pg_catalog.unnest($6) c WHERE c < v.monetary)::pg_catalog.int4),"
+		" segment.rfm($7 - pg_catalog.cardinality($4)"
+		" + pg_catalog.width_bucket(-(v.recency_days)::pg_catalog.numeric, $4),"
+		" 1 + pg_catalog.cardinality($5) - pg_catalog.width_bucket(-(v.frequency)::pg_catalog.numeric, $5),"
+		" 1 + pg_catalog.cardinality($6) - pg_catalog.width_bucket(-v.monetary, $6)),"
 		" pg_catalog.now(), $1, v.last_order_at"
-		" FROM (%s) v",
-		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)));
+		" FROM (%s) v"
+		" ON CONFLICT (customer_id) DO UPDATE SET recency_days = excluded.recency_days,"
+		" frequency = excluded.frequency, monetary = excluded.monetary, score = excluded.score,"
+		" scored_at = excluded.scored_at, as_of = excluded.as_of, last_order_at = excluded.last_order_at"
+		" RETURNING c.customer_id)%s"
+		" SELECT pg_catalog.count(*) FROM scored",
+		SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), gone));
 }
 
 /*
@@ -138,9 +154,9 @@ load_cuts(Catalog *cat)
 	/* empty bins (ntile over fewer customers than bins) have no upper bound */
 	kept_run(&cuts_plan,
 			 "SELECT min(t.\"window\"), min(t.bins),"
-			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'recency' AND t.upper_bound IS NOT NULL), '{}'),"
-			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'frequency' AND t.upper_bound IS NOT NULL), '{}'),"
-			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'monetary' AND t.upper_bound IS NOT NULL), '{}')"
+			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'recency' AND t.upper_bound IS NOT NULL), '{}'),"
+			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'frequency' AND t.upper_bound IS NOT NULL), '{}'),"
+			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'monetary' AND t.upper_bound IS NOT NULL), '{}')"
 			 " FROM segment.rfm_thresholds t HAVING count(*) > 0",
 			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0 || !cat->src[SRC_ORDERS].present)
@@ -208,23 +224,42 @@ cuts_to_rescore_with(Catalog *cat)
 	return c;
 }
 
+/* Deletes the scores of the given customers with no order in the window. */
 static void
-delete_scores(ArrayType *keys)
+delete_unordered(RfmValues *given)
 {
 	static SPIPlanPtr plan = NULL;
 	static Oid	types[1] = {TEXTARRAYOID};
-	Datum		values[1] = {PointerGetDatum(keys)};
+	Datum	   *cids = palloc(sizeof(Datum) * given->n);
+	int			n = 0;
+	Datum		values[1];
 
+	for (int i = 0; i < given->n; i++)
+		if (DatumGetInt64(given->frequency[i]) == 0)
+			cids[n++] = given->cids[i];
+	if (n == 0)
+		return;
+	values[0] = PointerGetDatum(construct_array(cids, n, TEXTOID, -1, false, TYPALIGN_INT));
 	kept_run(&plan, "DELETE FROM segment.customer_rfm c WHERE c.customer_id = ANY ($1)",
 			 1, types, values, NULL, false, SPI_OK_DELETE);
 }
 
+/* The count the last rescoring statement returned. */
+static int64
+scored_count(void)
+{
+	bool		isnull;
+
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
 /*
- * Inserts the scores of the customers `keys`, or of those whose values are
- * given (keys NULL); returns how many.
+ * Writes the scores of the customers `keys`, or of those whose values are
+ * given (keys NULL), deleting theirs if they have no order in the window;
+ * returns how many were scored.
  */
 static int64
-insert_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
+write_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 {
 	static Oid	types[11] = {TIMESTAMPTZOID, INTERVALOID, TEXTARRAYOID, NUMERICARRAYOID,
 		NUMERICARRAYOID, NUMERICARRAYOID, INT4OID, TEXTARRAYOID, TIMESTAMPTZARRAYOID,
@@ -246,8 +281,8 @@ insert_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 	{
 		if (ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)) <= GENERIC_PLAN_MAX_KEYS)
 		{
-			kept_run(&c->insert_plan, c->insert_sql, 7, types, values, NULL, false, SPI_OK_INSERT);
-			return (int64) SPI_processed;
+			kept_run(&c->insert_plan, c->insert_sql, 7, types, values, NULL, false, SPI_OK_SELECT);
+			return scored_count();
 		}
 		ret = SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, types, 0),
 							   values, NULL, false, 0);
@@ -266,13 +301,14 @@ insert_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 													sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		values[10] = PointerGetDatum(construct_md_array(given->monetary, given->monetary_null, 1, dims,
 														lbs, NUMERICOID, -1, false, TYPALIGN_INT));
+		delete_unordered(given);
 		ret = SPI_execute_plan(kept_plan(&c->insert_given_plan, c->insert_given_sql, 11, types,
 										 CURSOR_OPT_GENERIC_PLAN),
 							   values, nulls, false, 0);
 	}
-	if (ret != SPI_OK_INSERT)
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "rescoring customers failed");
-	return (int64) SPI_processed;
+	return scored_count();
 }
 
 int64
@@ -280,8 +316,7 @@ rfm_rescore_keys(Catalog *cat, ArrayType *keys, Datum as_of)
 {
 	Cuts	   *c = cuts_to_rescore_with(cat);
 
-	delete_scores(keys);
-	return insert_scores(c, keys, NULL, as_of);
+	return write_scores(c, keys, NULL, as_of);
 }
 
 static int
@@ -336,11 +371,10 @@ rfm_rescore_given(Catalog *cat, ArrayType *keys, RfmValues *given, Datum as_of)
 	ArrayType  *rest = keys_not_given(keys, given);
 	int64		n = 0;
 
-	delete_scores(keys);
 	if (given->n > 0)
-		n += insert_scores(c, NULL, given, as_of);
+		n += write_scores(c, NULL, given, as_of);
 	if (rest)
-		n += insert_scores(c, rest, NULL, as_of);
+		n += write_scores(c, rest, NULL, as_of);
 	return n;
 }
 

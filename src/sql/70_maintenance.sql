@@ -17,7 +17,7 @@ CREATE TABLE segment.customer_turns (
     -- them by hand): segment.rfm_refresh() moves only the stored RFM values
     -- of customers that no transaction outside its last snapshot changed
     orders_changed_by xid8
-);
+) WITH (fillfactor = 50);  -- room on its page for each row's next version: a turn is a HOT update
 COMMENT ON TABLE segment.customer_turns IS
     'Per-customer row lock taken by maintenance, so concurrent writers for one customer are serialised.';
 
