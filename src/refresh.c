@@ -106,8 +106,16 @@ typedef enum EvalMode
 	EVAL_MODES
 } EvalMode;
 
+/*
+ * Planned for the keys given means a custom plan every time: left to the
+ * plan cache, the sixth run would get the generic plan, costed for ten keys.
+ */
 static const int eval_options[EVAL_MODES] = {
-	CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_PARALLEL_OK, CURSOR_OPT_GENERIC_PLAN
+	CURSOR_OPT_PARALLEL_OK,
+	CURSOR_OPT_GENERIC_PLAN,
+	CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN,
+	CURSOR_OPT_PARALLEL_OK | CURSOR_OPT_CUSTOM_PLAN,
+	CURSOR_OPT_GENERIC_PLAN
 };
 
 /*

@@ -284,7 +284,8 @@ write_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 			kept_run(&c->insert_plan, c->insert_sql, 7, types, values, NULL, false, SPI_OK_SELECT);
 			return scored_count();
 		}
-		ret = SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, types, 0),
+		ret = SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, types,
+										 CURSOR_OPT_CUSTOM_PLAN),
 							   values, NULL, false, 0);
 	}
 	else
