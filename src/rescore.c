@@ -37,12 +37,12 @@ typedef struct Cuts
 	Datum		r,
 				f,
 				m;				/* numeric[]: the bins' upper bounds, negated, descending */
-	char	   *insert_sql;		/* for a few customers, by a generic plan */
-	SPIPlanPtr	insert_plan;
-	char	   *insert_many_sql;	/* for more, planned for their keys */
-	SPIPlanPtr	insert_many_plan;
-	char	   *insert_given_sql;	/* from values aggregated elsewhere */
-	SPIPlanPtr	insert_given_plan;
+	char	   *score_sql;		/* for a few customers, by a generic plan */
+	SPIPlanPtr	score_plan;
+	char	   *score_many_sql;	/* for more, planned for their keys */
+	SPIPlanPtr	score_many_plan;
+	char	   *score_given_sql;	/* from values aggregated elsewhere */
+	SPIPlanPtr	score_given_plan;
 	RfmAggregates aggregates;	/* what an evaluation aggregates for those */
 } Cuts;
 
@@ -141,9 +141,9 @@ load_cuts(Catalog *cat)
 {
 	static SPIPlanPtr cuts_plan = NULL;
 
-	kept_retire(cuts.insert_plan);
-	kept_retire(cuts.insert_many_plan);
-	kept_retire(cuts.insert_given_plan);
+	kept_retire(cuts.score_plan);
+	kept_retire(cuts.score_many_plan);
+	kept_retire(cuts.score_given_plan);
 	if (cuts_context)
 		kept_retire_context(cuts_context);
 	cuts_context = AllocSetContextCreate(TopMemoryContext, "segment rfm cut points",
@@ -171,9 +171,9 @@ load_cuts(Catalog *cat)
 	cuts.m = copy_datum(5, false, -1);
 
 	/* each customer's values, computed as the refresh computes them */
-	cuts.insert_sql = rescore_statement("each");
-	cuts.insert_many_sql = rescore_statement("listed");
-	cuts.insert_given_sql = rescore_statement("given");
+	cuts.score_sql = rescore_statement("each");
+	cuts.score_many_sql = rescore_statement("listed");
+	cuts.score_given_sql = rescore_statement("given");
 	load_aggregates();
 	cuts.present = true;
 	cuts.generation = cat->generation;
@@ -281,10 +281,10 @@ write_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 	{
 		if (ArrayGetNItems(ARR_NDIM(keys), ARR_DIMS(keys)) <= GENERIC_PLAN_MAX_KEYS)
 		{
-			kept_run(&c->insert_plan, c->insert_sql, 7, types, values, NULL, false, SPI_OK_SELECT);
+			kept_run(&c->score_plan, c->score_sql, 7, types, values, NULL, false, SPI_OK_SELECT);
 			return scored_count();
 		}
-		ret = SPI_execute_plan(kept_plan(&c->insert_many_plan, c->insert_many_sql, 7, types,
+		ret = SPI_execute_plan(kept_plan(&c->score_many_plan, c->score_many_sql, 7, types,
 										 CURSOR_OPT_CUSTOM_PLAN),
 							   values, NULL, false, 0);
 	}
@@ -303,7 +303,7 @@ write_scores(Cuts *c, ArrayType *keys, RfmValues *given, Datum as_of)
 		values[10] = PointerGetDatum(construct_md_array(given->monetary, given->monetary_null, 1, dims,
 														lbs, NUMERICOID, -1, false, TYPALIGN_INT));
 		delete_unordered(given);
-		ret = SPI_execute_plan(kept_plan(&c->insert_given_plan, c->insert_given_sql, 11, types,
+		ret = SPI_execute_plan(kept_plan(&c->score_given_plan, c->score_given_sql, 11, types,
 										 CURSOR_OPT_GENERIC_PLAN),
 							   values, nulls, false, 0);
 	}
