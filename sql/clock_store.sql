@@ -22,6 +22,11 @@ CREATE FUNCTION pg_temp.same(a numeric[], b numeric[]) RETURNS boolean LANGUAGE 
     SELECT COALESCE(bool_and(COALESCE(a[i], 0) = COALESCE(b[i], 0)), true)
       FROM generate_series(1, GREATEST(cardinality(a), cardinality(b), 0)) i
 $$;
+-- A move adds what moved element-wise, a missing element or array as 0.
+SELECT segment._counts_add('{1,2,NULL}', '{10,NULL,NULL,4}') AS both,
+       segment._counts_add(NULL, '{1,NULL}') AS one, segment._counts_add(NULL, NULL) AS neither;
+SELECT segment._counts_add('{{1}}', '{1}');
+
 -- The customers whose kept features differ from the store built afresh at
 -- the store's time (stale rows aside: they are built again before use).
 CREATE FUNCTION pg_temp.drift() RETURNS TABLE (customer_id text, kept text, built text)

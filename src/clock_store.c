@@ -19,11 +19,15 @@
 #include "fmgr.h"
 #include "kept.h"
 #include "pgtime.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(segment_clock_store_sync);
+PG_FUNCTION_INFO_V1(segment_counts_add);
 
 /* The layout for one catalog generation, and its statements. */
 static int64 layout_generation = -1;
@@ -245,4 +249,57 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(done));
+}
+
+/*
+ * segment._counts_add(a numeric[], b numeric[]) returns numeric[]: the
+ * element-wise sum, a NULL or missing element counting as 0, as long as the
+ * longer array; NULL when both are.  A move adds what moved to every row it
+ * touches: in SQL, each element was two subscripts (each a walk from the
+ * array's start), two COALESCEs and an addition.
+ */
+Datum
+segment_counts_add(PG_FUNCTION_ARGS)
+{
+	Datum	   *elems[2] = {NULL, NULL};
+	bool	   *nulls[2] = {NULL, NULL};
+	int			n[2] = {0, 0};
+	int			len;
+	Datum	   *sum;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
+	for (int a = 0; a < 2; a++)
+	{
+		ArrayType  *arr;
+
+		if (PG_ARGISNULL(a))
+			continue;
+		arr = PG_GETARG_ARRAYTYPE_P(a);
+		if (ARR_NDIM(arr) > 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("segment._counts_add() adds one-dimensional arrays, not %d-dimensional ones",
+							ARR_NDIM(arr))));
+		deconstruct_array(arr, NUMERICOID, typlen, typbyval, typalign, &elems[a], &nulls[a], &n[a]);
+	}
+	len = Max(n[0], n[1]);
+	sum = palloc(sizeof(Datum) * Max(len, 1));
+	for (int i = 0; i < len; i++)
+	{
+		bool		in0 = i < n[0] && !nulls[0][i];
+		bool		in1 = i < n[1] && !nulls[1][i];
+
+		if (in0 && in1)
+			sum[i] = DirectFunctionCall2(numeric_add, elems[0][i], elems[1][i]);
+		else if (in0 || in1)
+			sum[i] = in0 ? elems[0][i] : elems[1][i];
+		else
+			sum[i] = NumericGetDatum(int64_to_numeric(0));
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(sum, len, NUMERICOID, typlen, typbyval, typalign));
 }

@@ -271,11 +271,7 @@ store_move_sql(StoreLayout *layout)
 			appendStringInfo(&buf, "s.%s", a);
 			continue;
 		}
-		appendStringInfoString(&buf, "ARRAY[");
-		for (int k = 1; k <= list_length(layout->now->features[fs]); k++)
-			appendStringInfo(&buf, "%sCOALESCE(s.%s[%d], 0) + COALESCE(d.%s[%d], 0)",
-							 k > 1 ? ", " : "", a, k, a, k);
-		appendStringInfoString(&buf, "]::pg_catalog.numeric[]");
+		appendStringInfo(&buf, "segment._counts_add(s.%s, d.%s)", a, a);
 	}
 	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id)\n"
 						   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"

@@ -50,3 +50,10 @@ SET search_path = pg_catalog, pg_temp
 SET jit = off;  -- the estimates of its joins are far off, and compiling costs a second
 COMMENT ON FUNCTION segment._clock_store_sync(timestamptz, boolean) IS
     'Builds the clock''s store as of as_of if it holds other features or none, else (unless build_only) moves it to as_of; says which.';
+
+CREATE FUNCTION segment._counts_add(a numeric[], b numeric[])
+RETURNS numeric[]
+AS 'MODULE_PATHNAME', 'segment_counts_add'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION segment._counts_add(numeric[], numeric[]) IS
+    'Element-wise sum of two count arrays, a NULL or missing element counting as 0: how tick() moves a row of segment.clock_features.';
