@@ -208,6 +208,15 @@ SELECT "window", bins, method, thresholds FROM segment.rfm_config;
 SELECT segment.rfm_rescore('{1}', :'as_of');
 
 -- ---------------------------------------------------------------------------
+-- A value's bin, for refresh and rescoring alike: 1 + the cut points below
+-- it, so a value on a cut point takes the lower bin; an empty bin's missing
+-- upper bound (NULL) is not counted.
+SELECT v, segment._rfm_bin(v, '{10,20,30}') AS bin
+  FROM unnest('{5,10,10.5,20,25,30,35}'::numeric[]) v;
+SELECT segment._rfm_bin(50, '{10,20,NULL,NULL}') AS above_two_bins,
+       segment._rfm_bin(15, '{10,20,NULL,NULL}') AS between, segment._rfm_bin(1, '{}') AS no_cuts;
+
+-- ---------------------------------------------------------------------------
 -- quantile, 5 bins.  Cut point k is percentile_cont(k/5) over the ten
 -- customers: position 1 + 9k/5 in the sorted values, interpolated.
 --   recency  1 5 10 20 30 45 60 100 200 300      -> 9, 26, 51, 120

@@ -68,9 +68,8 @@ copy_datum(int col, bool byval, int len)
  * The statement rescoring the customers in $3, with the values query that
  * segment._rfm_values_sql() gives for `customers` ('each' or 'listed'), or
  * those whose values are in $8 to $11 ('given'); it returns how many it
- * scored.  A value's bin is 1 + the number of cut points below it: with the
- * cut points negated and descending ($4 to $6), width_bucket() counts those
- * at or above it by a binary search, and the rest are below.  Scores are
+ * scored.  A value's bin is segment._rfm_bin()'s, as in rfm_refresh(), over
+ * the cut points in $4 to $6.  Scores are
  * updated in place (the table's fill factor leaves room for a HOT update)
  * rather than deleted and inserted again; with keys, those of the customers
  * with no order left in the window are deleted by the same statement (given
@@ -93,10 +92,8 @@ rescore_statement(const char *customers)
 		"WITH scored AS (INSERT INTO segment.customer_rfm AS c"
 		" (customer_id, recency_days, frequency, monetary, score, scored_at, as_of, last_order_at)"
 		" SELECT v.customer_id, v.recency_days, v.frequency, v.monetary,"
-		" segment.rfm($7 - pg_catalog.cardinality($4)"
-		" + pg_catalog.width_bucket(-(v.recency_days)::pg_catalog.numeric, $4),"
-		" 1 + pg_catalog.cardinality($5) - pg_catalog.width_bucket(-(v.frequency)::pg_catalog.numeric, $5),"
-		" 1 + pg_catalog.cardinality($6) - pg_catalog.width_bucket(-v.monetary, $6)),"
+		" segment.rfm($7 + 1 - segment._rfm_bin(v.recency_days, $4),"
+		" segment._rfm_bin(v.frequency, $5), segment._rfm_bin(v.monetary, $6)),"
 		" pg_catalog.now(), $1, v.last_order_at"
 		" FROM (%s) v"
 		" ON CONFLICT (customer_id) DO UPDATE SET recency_days = excluded.recency_days,"
@@ -151,12 +148,12 @@ load_cuts(Catalog *cat)
 	memset(&cuts, 0, sizeof(cuts));
 	cuts.generation = -1;		/* until loaded: an error below leaves it unloaded */
 
-	/* empty bins (ntile over fewer customers than bins) have no upper bound */
+	/* empty bins (ntile over fewer customers than bins): NULL, which _rfm_bin() skips */
 	kept_run(&cuts_plan,
 			 "SELECT min(t.\"window\"), min(t.bins),"
-			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'recency' AND t.upper_bound IS NOT NULL), '{}'),"
-			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'frequency' AND t.upper_bound IS NOT NULL), '{}'),"
-			 " COALESCE(array_agg(-t.upper_bound ORDER BY t.bin DESC) FILTER (WHERE t.dimension = 'monetary' AND t.upper_bound IS NOT NULL), '{}')"
+			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'recency'), '{}'),"
+			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'frequency'), '{}'),"
+			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'monetary'), '{}')"
 			 " FROM segment.rfm_thresholds t HAVING count(*) > 0",
 			 0, NULL, NULL, NULL, false, SPI_OK_SELECT);
 	if (SPI_processed == 0 || !cat->src[SRC_ORDERS].present)

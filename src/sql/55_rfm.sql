@@ -504,22 +504,12 @@ COMMENT ON FUNCTION segment._rfm_moved_sql(segment.sources) IS
 -- The score of value_sql given n ascending cut points cuts_sql[1..n]: bin k
 -- holds (cut k-1, cut k], so a value on a cut point takes the lower bin;
 -- reversed (recency), the score counts down from bins.
-CREATE FUNCTION segment._rfm_score_sql(value_sql text, cuts_sql text, n integer,
-                                       bins integer, reversed boolean)
-RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT CASE WHEN reversed THEN bins + 1 || ' - ' ELSE '' END
-           || CASE WHEN n = 0 THEN '1'
-                   ELSE 'CASE'
-                        || (SELECT string_agg(format(' WHEN %s <= %s[%s] THEN %s', value_sql, cuts_sql, k, k),
-                                              '' ORDER BY k)
-                              FROM generate_series(1, n) k)
-                        || format(' ELSE %s END', n + 1) END;
-END;
-COMMENT ON FUNCTION segment._rfm_score_sql(text, text, integer, integer, boolean) IS
-    'SQL scoring a value against ascending cut points, a value on a cut point taking the lower bin.';
+CREATE FUNCTION segment._rfm_bin(value numeric, cuts numeric[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_rfm_bin'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._rfm_bin(numeric, numeric[]) IS
+    'The bin of a value among ascending cut points: 1 + the cut points below it (a value on one takes the lower bin); NULL cut points, empty bins, are not counted.';
 
 CREATE FUNCTION segment.rfm_configure("window" interval DEFAULT '365 days', bins integer DEFAULT 5,
                                       method text DEFAULT 'quantile',
@@ -685,11 +675,11 @@ BEGIN
         ELSE
             cut_sql := ', cut AS (SELECT $4::numeric[] AS r, $5::numeric[] AS f, $6::numeric[] AS m)';
         END IF;
+        -- recency's bins count days, so its score runs the other way
         score_sql := format('SELECT v.customer_id, v.recency_days, v.frequency, v.monetary, v.last_order_at,'
-                            ' %s AS r, %s AS f, %s AS m FROM v, cut c WHERE v.frequency > 0',
-                            segment._rfm_score_sql('v.recency_days', 'c.r', b - 1, b, true),
-                            segment._rfm_score_sql('v.frequency', 'c.f', b - 1, b, false),
-                            segment._rfm_score_sql('v.monetary', 'c.m', b - 1, b, false));
+                            ' %s - segment._rfm_bin(v.recency_days, c.r) AS r,'
+                            ' segment._rfm_bin(v.frequency, c.f) AS f, segment._rfm_bin(v.monetary, c.m) AS m'
+                            ' FROM v, cut c WHERE v.frequency > 0', b + 1);
     END IF;
 
     EXECUTE 'WITH '
