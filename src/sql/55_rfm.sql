@@ -501,9 +501,9 @@ $$;
 COMMENT ON FUNCTION segment._rfm_moved_sql(segment.sources) IS
     'SQL moving the stored RFM values to a later time by the orders that crossed the window''s edges.';
 
--- The score of value_sql given n ascending cut points cuts_sql[1..n]: bin k
--- holds (cut k-1, cut k], so a value on a cut point takes the lower bin;
--- reversed (recency), the score counts down from bins.
+-- A value's bin among ascending cut points (src/rfm_bin.c): bin k holds
+-- (cut k-1, cut k], so a value on a cut point takes the lower bin.  One rule
+-- for rfm_refresh() and for rescoring.
 CREATE FUNCTION segment._rfm_bin(value numeric, cuts numeric[])
 RETURNS integer
 AS 'MODULE_PATHNAME', 'segment_rfm_bin'
