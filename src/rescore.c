@@ -148,7 +148,7 @@ load_cuts(Catalog *cat)
 	memset(&cuts, 0, sizeof(cuts));
 	cuts.generation = -1;		/* until loaded: an error below leaves it unloaded */
 
-	/* empty bins (ntile over fewer customers than bins): NULL, which _rfm_bin() skips */
+	/* a bin with no upper bound (the top one, an empty tile) is NULL: _rfm_bin() skips it */
 	kept_run(&cuts_plan,
 			 "SELECT min(t.\"window\"), min(t.bins),"
 			 " COALESCE(array_agg(t.upper_bound ORDER BY t.bin) FILTER (WHERE t.dimension = 'recency'), '{}'),"
