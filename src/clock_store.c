@@ -22,7 +22,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
@@ -266,13 +265,9 @@ segment_counts_add(PG_FUNCTION_ARGS)
 	int			n[2] = {0, 0};
 	int			len;
 	Datum	   *sum;
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
-	get_typlenbyvalalign(NUMERICOID, &typlen, &typbyval, &typalign);
 	for (int a = 0; a < 2; a++)
 	{
 		ArrayType  *arr;
@@ -285,7 +280,7 @@ segment_counts_add(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("segment._counts_add() adds one-dimensional arrays, not %d-dimensional ones",
 							ARR_NDIM(arr))));
-		deconstruct_array(arr, NUMERICOID, typlen, typbyval, typalign, &elems[a], &nulls[a], &n[a]);
+		deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT, &elems[a], &nulls[a], &n[a]);
 	}
 	len = Max(n[0], n[1]);
 	sum = palloc(sizeof(Datum) * Max(len, 1));
@@ -301,5 +296,5 @@ segment_counts_add(PG_FUNCTION_ARGS)
 		else
 			sum[i] = NumericGetDatum(int64_to_numeric(0));
 	}
-	PG_RETURN_ARRAYTYPE_P(construct_array(sum, len, NUMERICOID, typlen, typbyval, typalign));
+	PG_RETURN_ARRAYTYPE_P(construct_array(sum, len, NUMERICOID, -1, false, TYPALIGN_INT));
 }
