@@ -36,7 +36,7 @@ typedef struct Cuts
 	Datum		bins;			/* int4 */
 	Datum		r,
 				f,
-				m;				/* numeric[]: the bins' upper bounds, negated, descending */
+				m;				/* numeric[]: the bins' upper bounds, ascending, NULL for none */
 	char	   *score_sql;		/* for a few customers, by a generic plan */
 	SPIPlanPtr	score_plan;
 	char	   *score_many_sql;	/* for more, planned for their keys */
@@ -69,11 +69,11 @@ copy_datum(int col, bool byval, int len)
  * segment._rfm_values_sql() gives for `customers` ('each' or 'listed'), or
  * those whose values are in $8 to $11 ('given'); it returns how many it
  * scored.  A value's bin is segment._rfm_bin()'s, as in rfm_refresh(), over
- * the cut points in $4 to $6.  Scores are
- * updated in place (the table's fill factor leaves room for a HOT update)
- * rather than deleted and inserted again; with keys, those of the customers
- * with no order left in the window are deleted by the same statement (given
- * values say so themselves: write_scores() deletes those).
+ * the cut points in $4 to $6.  Scores are updated in place (the table's fill
+ * factor leaves room for a HOT update) rather than deleted and inserted
+ * again; with keys, those of the customers with no order left in the window
+ * are deleted by the same statement (given values say so themselves:
+ * write_scores() deletes those).
  */
 static char *
 rescore_statement(const char *customers)
