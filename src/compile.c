@@ -480,6 +480,13 @@ days_since(const char *time_sql)
 	return psprintf("pg_catalog.floor(pg_catalog.date_part('epoch', $1 - %s) / 86400)", time_sql);
 }
 
+/* Whole years from a customer's date to `at`: the value of age(). */
+static char *
+age_years_sql(const char *at, const char *date_sql)
+{
+	return psprintf("segment._age_years((%s)::pg_catalog.date, (%s)::pg_catalog.date)", at, date_sql);
+}
+
 /* Year * 12 + month of a date written YYYY-MM-DD. */
 static int64
 month_number(const char *date)
@@ -523,9 +530,8 @@ window_months(const RuleNode *call)
 char *
 month_slot_sql(const char *time_col, int64 slots)
 {
-	return psprintf("((pg_catalog.date_part('year', %s) * 12 + pg_catalog.date_part('month', %s))"
-					"::pg_catalog.int4 %% " INT64_FORMAT " + " INT64_FORMAT ") %% " INT64_FORMAT,
-					time_col, time_col, slots, slots, slots);
+	return psprintf("(segment._local_month(%s) %% " INT64_FORMAT " + " INT64_FORMAT ") %% " INT64_FORMAT,
+					time_col, slots, slots, slots);
 }
 
 /*
@@ -969,8 +975,7 @@ compile_scalar_verb(Compiler *cx, const RuleNode *node, Scope scope)
 						  compile_name(cx, linitial(node->args), scope), VT_TIME, "the argument of age()");
 		cx->deps->uses_clock = true;
 		cx->age_columns = lappend(cx->age_columns, col.sql);
-		r.sql = psprintf("pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))",
-						 col.sql);
+		r.sql = age_years_sql("$1", col.sql);
 	}
 	else if (strcmp(node->str, "hour") == 0)
 	{
@@ -982,7 +987,7 @@ compile_scalar_verb(Compiler *cx, const RuleNode *node, Scope scope)
 					   pstrdup("For example: orders(LAST 90 DAYS, hour(placed_at) >= 22) >= 2."));
 		col = expect_type(cx, linitial(node->args),
 						  compile_name(cx, linitial(node->args), scope), VT_TIME, "the argument of hour()");
-		r.sql = psprintf("pg_catalog.date_part('hour', %s)", col.sql);
+		r.sql = psprintf("segment._local_hour(%s)", col.sql);
 	}
 	else if (strcmp(node->str, "within_km") == 0)
 	{
@@ -1660,11 +1665,10 @@ compiler_tick_query(Compiler *cx)
 						 " WHERE pg_catalog.date_part('month', (%s)::pg_catalog.date) = ANY (ARRAY(SELECT DISTINCT pg_catalog.date_part('month', d)"
 						 " FROM pg_catalog.generate_series(LEAST($1, $2)::pg_catalog.date,"
 						 " LEAST(GREATEST($1, $2)::pg_catalog.date, LEAST($1, $2)::pg_catalog.date + 366), '1 day') d))"
-						 " AND pg_catalog.date_part('year', pg_catalog.age(($1)::pg_catalog.date, (%s)::pg_catalog.date))"
-						 " IS DISTINCT FROM pg_catalog.date_part('year', pg_catalog.age(($2)::pg_catalog.date, (%s)::pg_catalog.date))",
+						 " AND %s IS DISTINCT FROM %s",
 						 quote_identifier(cat->src[SRC_CUSTOMERS].key),
-						 cat->src[SRC_CUSTOMERS].qualname, (char *) lfirst(lc), (char *) lfirst(lc),
-						 (char *) lfirst(lc));
+						 cat->src[SRC_CUSTOMERS].qualname, (char *) lfirst(lc),
+						 age_years_sql("$1", lfirst(lc)), age_years_sql("$2", lfirst(lc)));
 	}
 	if (cx->need_points)
 		appendStringInfoString(&buf, "\nUNION SELECT p.customer_id FROM segment.points p"

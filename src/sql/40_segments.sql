@@ -30,6 +30,58 @@ RETURN 2 * 6371.0088 * pg_catalog.asin(pg_catalog.sqrt(
 COMMENT ON FUNCTION segment.distance_km(double precision, double precision, double precision, double precision) IS
     'Distance in kilometres between two points given in degrees (haversine).';
 
+-- Local hours and months of order and event times, and whole years of age
+-- (src/local_time.c): date_part()'s results, with the session zone's
+-- offset looked up once per stretch between two of its changes.
+CREATE FUNCTION segment._local_hour(t timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_local_hour_tz'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._local_hour(timestamptz) IS
+    'date_part(''hour'', t) in the session''s time zone, as an integer; NULL for infinity.';
+
+CREATE FUNCTION segment._local_hour(t timestamp)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_local_hour_ts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._local_hour(timestamp) IS
+    'date_part(''hour'', t) as an integer; NULL for infinity.';
+
+CREATE FUNCTION segment._local_hour(t date)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN segment._local_hour(t::timestamp);
+COMMENT ON FUNCTION segment._local_hour(date) IS
+    'date_part(''hour'', t): 0, or NULL for infinity.';
+
+CREATE FUNCTION segment._local_month(t timestamptz)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_local_month_tz'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._local_month(timestamptz) IS
+    'date_part(''year'', t) * 12 + date_part(''month'', t) in the session''s time zone; NULL for infinity.';
+
+CREATE FUNCTION segment._local_month(t timestamp)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_local_month_ts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._local_month(timestamp) IS
+    'date_part(''year'', t) * 12 + date_part(''month'', t); NULL for infinity.';
+
+CREATE FUNCTION segment._local_month(t date)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN segment._local_month(t::timestamp);
+COMMENT ON FUNCTION segment._local_month(date) IS
+    'date_part(''year'', t) * 12 + date_part(''month'', t); NULL for infinity.';
+
+CREATE FUNCTION segment._age_years(at date, born date)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'segment_age_years'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION segment._age_years(date, date) IS
+    'date_part(''year'', age(at, born)): whole years from born to at, negative when born is later.';
+
 -- Amounts of a numeric(p, s) column, p <= 18, are summed as int8 counts of
 -- 10^-s (src/exact_units.c): exact, and far lighter per customer.
 CREATE FUNCTION segment._exact_units(amount numeric, scale integer)
