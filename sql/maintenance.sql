@@ -99,6 +99,17 @@ UPDATE shop.orders SET total = total * 2;
 SELECT count(*) FROM segment.verify() v JOIN segment.segments s ON s.name = v.segment WHERE s.mode = 'incremental';
 SELECT * FROM segment.verify() WHERE segment = 'manual_big';
 SELECT segment, entered, exited FROM segment.refresh('manual_big');
+-- A member whose customer row is deleted stays in a manual segment until
+-- its refresh, which finds the customer stored but no longer there: an exit.
+INSERT INTO shop.customers (id, city) VALUES (12, 'Ohrid');
+INSERT INTO shop.orders VALUES (1301, 12, '2026-10-30', 150, 'paid', 'web');
+SELECT segment, entered, exited FROM segment.refresh('manual_big');
+DELETE FROM shop.orders WHERE customer_id = 12;
+DELETE FROM shop.customers WHERE id = 12;
+SELECT segment.is_member(12, 'manual_big');
+SELECT segment, entered, exited FROM segment.refresh('manual_big');
+SELECT segment.is_member(12, 'manual_big'),
+       (SELECT kind FROM segment.changes WHERE segment = 'manual_big' AND customer_id = '12' ORDER BY id DESC LIMIT 1);
 TRUNCATE shop.email_events;
 SELECT count(*) FROM segment.members WHERE segment = 'openers';
 SELECT count(*) FROM segment.verify();
@@ -197,6 +208,21 @@ INSERT INTO shop.orders VALUES (1401, 12, '2026-12-02', 700, 'paid', 'web');
 SELECT score IS NOT NULL AS scored_now FROM segment.customer_rfm WHERE customer_id = '12';
 DELETE FROM shop.orders WHERE id = 1401;
 SELECT count(*) AS scores_of_12 FROM segment.customer_rfm WHERE customer_id = '12';
+
+-- A refresh of more than 64 segments in one pass (stored membership is
+-- compared per customer as bits of the pass's segments, 64 to a word):
+-- spending thresholds 0, 20, ..., 1380, then every customer's spend moves
+-- up and back.
+SELECT count(segment.define(format('spent_%s', k * 20), format('spent() >= %s', k * 20), mode => 'manual'))
+  FROM generate_series(0, 69) k;
+UPDATE shop.orders SET total = total + 25;
+SELECT sum(r.entered) AS entered, sum(r.exited) AS exited, count(*) AS segments
+  FROM segment.refresh() r WHERE r.segment LIKE 'spent\_%';
+SELECT count(*) FROM segment.verify() WHERE segment LIKE 'spent\_%';
+UPDATE shop.orders SET total = total - 25;
+SELECT sum(r.entered) AS entered, sum(r.exited) AS exited FROM segment.refresh() r WHERE r.segment LIKE 'spent\_%';
+SELECT count(*) FROM segment.verify() WHERE segment LIKE 'spent\_%';
+SELECT count(segment.drop_segment(name)) FROM segment.segments WHERE name LIKE 'spent\_%';
 
 -- An app role that inserts orders needs no rights on segment, and cannot
 -- write membership; a reader can read members but not define.

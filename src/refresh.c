@@ -32,12 +32,14 @@
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "refresh.h"
+#include "stored_membership.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -93,6 +95,7 @@ typedef struct DiffReceiver
 	TupleDesc	change_desc;
 	MemoryContext context;		/* where results live */
 	RfmValues  *rfm;			/* collects columns 4 to 6, unless NULL */
+	StoredMembership *stored;	/* what is stored, when column 2 is not given */
 } DiffReceiver;
 
 /* How a pass is evaluated, by how many customers it is for. */
@@ -135,10 +138,9 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 	switch (mode)
 	{
 		case EVAL_ALL:
-			return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)"
-							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
-							compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL),
-							psprintf(stored, "m.segment_id = ANY ($3)"));
+			/* compared with what is stored in memory (stored_membership.c) */
+			return psprintf("SELECT e.sids, NULL::pg_catalog.int4[], e.cid FROM (%s) e",
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL));
 		case EVAL_FEW:
 		case EVAL_STORE:
 			/* key by key, each a few index lookups: no join can need a hash */
@@ -321,10 +323,15 @@ diff_receive(TupleTableSlot *slot, DestReceiver *self)
 	value = slot_getattr(slot, 1, &isnull);
 	if (!isnull)
 		nnow = array_ids(value, now, r->nresults);
-	value = slot_getattr(slot, 2, &isnull);
-	if (!isnull)
-		nbefore = array_ids(value, before, r->nresults);
 	cid = slot_getattr(slot, 3, &isnull);
+	if (r->stored)
+		nbefore = stored_membership_take(r->stored, cid, before);
+	else
+	{
+		value = slot_getattr(slot, 2, &isnull);
+		if (!isnull)
+			nbefore = array_ids(value, before, r->nresults);
+	}
 	if (r->rfm)
 		keep_rfm_values(r, slot, cid);
 
@@ -341,6 +348,14 @@ diff_receive(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContextSwitchTo(outer);
 	MemoryContextReset(r->row_context);
 	return true;
+}
+
+/* A customer stored but not evaluated (gone from the customers table) exits. */
+static void
+exit_unseen(void *arg, Datum cid, const int32 *sids, int nsids)
+{
+	for (int i = 0; i < nsids; i++)
+		keep_change((DiffReceiver *) arg, sids[i], cid, false);
 }
 
 static void
@@ -738,12 +753,29 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 	values[3] = cause;
 	exec.params = make_params(values, nulls, NPARAMS, param_types);
 	exec.dest = &receiver.pub;
+	if (mode == EVAL_ALL)
+	{
+		/*
+		 * What is stored and the evaluation, in one snapshot as one
+		 * statement would be; it sees what earlier passes wrote.
+		 */
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		receiver.stored = stored_membership_read(pass->ids, pass->nsegments, values[2]);
+		exec.read_only = true;
+	}
 	ret = SPI_execute_plan_extended(kept_plan(&pass->plan[mode], pass->sql[mode], NPARAMS,
 											  param_types, eval_options[mode]),
 									&exec);
 	/* SPI says SPI_OK_UTILITY for a SELECT whose rows go to a DestNone receiver */
 	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
 		elog(ERROR, "evaluating segments failed: %s", SPI_result_code_string(ret));
+	if (receiver.stored)
+	{
+		stored_membership_unseen(receiver.stored, exit_unseen, &receiver);
+		PopActiveSnapshot();
+		stored_membership_free(receiver.stored);
+	}
 
 	apply_changes(&receiver, values);
 	tuplestore_end(receiver.changes);
