@@ -126,6 +126,7 @@ static const int eval_options[EVAL_MODES] = {
  * segment ids: per customer, the segments the evaluation puts them in and
  * those stored, as int4[] (the first with NULLs where not a member).  A
  * customer stored but no longer evaluated (deleted) has NULL for the first.
+ * For everyone, the stored are NULL: run_pass() reads them into memory.
  */
 static char *
 difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode, bool rfm)
