@@ -92,3 +92,18 @@ kept_retire_context(MemoryContext context)
 	retired_contexts = lappend(retired_contexts, context);
 	MemoryContextSwitchTo(old);
 }
+
+ParamListInfo
+kept_params(Datum *values, bool *nulls, int n, Oid *types)
+{
+	ParamListInfo params = makeParamList(n);
+
+	for (int i = 0; i < n; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = nulls[i];
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	return params;
+}

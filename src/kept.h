@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 #include "executor/spi.h"
+#include "nodes/params.h"
 
 /*
  * The plan in *slot, prepared from sql the first time; the caller is
@@ -24,6 +25,12 @@ extern SPIPlanPtr kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *t
  */
 extern void kept_run(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 					 Datum *values, const char *nulls, bool read_only, int expect);
+
+/*
+ * Parameters for SPI_execute_plan_extended(): values[i] of types[i], NULL
+ * where nulls[i].
+ */
+extern ParamListInfo kept_params(Datum *values, bool *nulls, int n, Oid *types);
 
 /*
  * A plan that belonged to a catalog that has since changed: freed at the end

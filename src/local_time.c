@@ -146,6 +146,7 @@ local_fields(FunctionCallInfo fcinfo, bool with_zone, struct pg_tm *tm)
 	Timestamp	ts = PG_GETARG_TIMESTAMP(0);
 	fsec_t		fsec;
 	int			tz;
+	int		   *zone = NULL;	/* &tz: ask the session's zone, the slow path */
 
 	if (TIMESTAMP_NOT_FINITE(ts))
 		return false;
@@ -158,14 +159,10 @@ local_fields(FunctionCallInfo fcinfo, bool with_zone, struct pg_tm *tm)
 
 		if (zone_offset(c, secs, &gmtoff))
 			ts += (Timestamp) gmtoff * USECS_PER_SEC;
-		else if (timestamp2tm(ts, &tz, tm, &fsec, NULL, NULL) == 0)
-			return true;
 		else
-			ereport(ERROR,
-					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-					 errmsg("timestamp out of range")));
+			zone = &tz;
 	}
-	if (timestamp2tm(ts, NULL, tm, &fsec, NULL, NULL) != 0)
+	if (timestamp2tm(ts, zone, tm, &fsec, NULL, NULL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));

@@ -202,21 +202,6 @@ static const char apply_statement[] =
 " 'customer_id', g.customer_id, 'kind', g.kind, 'id', g.id)::pg_catalog.text ORDER BY g.id) END"
 " FROM logged g GROUP BY g.segment";
 
-static ParamListInfo
-make_params(Datum *values, bool *nulls, int n, Oid *types)
-{
-	ParamListInfo params = makeParamList(n);
-
-	for (int i = 0; i < n; i++)
-	{
-		params->params[i].value = values[i];
-		params->params[i].isnull = nulls[i];
-		params->params[i].pflags = PARAM_FLAG_CONST;
-		params->params[i].ptype = types[i];
-	}
-	return params;
-}
-
 static SegmentResult *
 find_result(SegmentResult *results, int n, int32 sid)
 {
@@ -390,7 +375,7 @@ apply_chunk(DiffReceiver *r, Datum *common, Datum *sids, Datum *cids, Datum *ent
 	values[2] = PointerGetDatum(construct_array(sids, n, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 	values[3] = common[3];
 	values[4] = PointerGetDatum(construct_array(enters, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	options.params = make_params(values, nulls, 5, types);
+	options.params = kept_params(values, nulls, 5, types);
 	ret = SPI_execute_plan_extended(kept_plan(&plan, apply_statement, 5, types, 0), &options);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "applying segments failed: %s", SPI_result_code_string(ret));
@@ -752,7 +737,7 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 	values[2] = PointerGetDatum(construct_array(ids, pass->nsegments, INT4OID, sizeof(int32),
 												true, TYPALIGN_INT));
 	values[3] = cause;
-	exec.params = make_params(values, nulls, NPARAMS, param_types);
+	exec.params = kept_params(values, nulls, NPARAMS, param_types);
 	exec.dest = &receiver.pub;
 	if (mode == EVAL_ALL)
 	{

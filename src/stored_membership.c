@@ -17,7 +17,6 @@
 #include "executor/spi.h"
 #include "kept.h"
 #include "miscadmin.h"
-#include "nodes/params.h"
 #include "stored_membership.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -206,11 +205,7 @@ stored_membership_read(const int32 *ids, int nids, Datum id_array)
 	receiver.pub.rDestroy = receiver_destroy;
 	receiver.pub.mydest = DestNone;
 	receiver.sm = sm;
-	options.params = makeParamList(1);
-	options.params->params[0].value = id_array;
-	options.params->params[0].isnull = nulls[0];
-	options.params->params[0].pflags = PARAM_FLAG_CONST;
-	options.params->params[0].ptype = INT4ARRAYOID;
+	options.params = kept_params(&id_array, nulls, 1, types);
 	options.read_only = true;
 	options.dest = &receiver.pub;
 	ret = SPI_execute_plan_extended(kept_plan(&plan,
