@@ -180,3 +180,26 @@ SELECT segment.is_member(11, 'aged_26');
 SELECT segment, entered, exited FROM segment.tick('2030-03-01 12:00') WHERE segment = 'aged_26';
 SELECT segment.is_member(11, 'aged_26');
 SELECT * FROM segment.verify('2030-03-01 12:00');
+
+-- The clock revisits a customer for a row near a window's edge only if some
+-- rule of the segments it moves counts that row.  Openers and clickers end
+-- their windows alike and are revisited together, for either kind; a page
+-- view no rule counts brings no one.  Blog fans count blog pages only;
+-- visitors count any event, so the store moves by every row near their edge.
+INSERT INTO shop.email_events (customer_id, kind, at, url) VALUES
+ (1, 'email_open',  '2030-01-30 18:00', NULL),
+ (2, 'page_view',   '2030-01-30 18:00', '/shop'),
+ (3, 'email_click', '2030-01-30 18:00', NULL),
+ (4, 'page_view',   '2030-02-22 18:00', '/blog/x'),
+ (5, 'page_view',   '2030-02-22 18:00', '/shop/y'),
+ (6, 'session',     '2030-02-15 18:00', NULL);
+SELECT segment.define('openers', 'events(''email_open'', last 30 days) >= 1', as_of => '2030-03-01 12:00');
+SELECT segment.define('clickers', 'events(''email_click'', last 30 days) >= 1', as_of => '2030-03-01 12:00');
+SELECT segment.define('blog_fans', 'events(''page_view'', last 7 days, url LIKE ''/blog/%'') >= 1',
+                      as_of => '2030-03-01 12:00');
+SELECT segment.define('visitors', 'events(last 14 days) >= 1', as_of => '2030-03-01 12:00');
+SELECT count(*) FROM segment.tick('2030-03-01 12:00');
+SELECT * FROM segment.tick('2030-03-02 12:00') WHERE segment IN ('openers', 'clickers', 'blog_fans', 'visitors')
+ ORDER BY segment;
+SELECT * FROM pg_temp.drift();
+SELECT * FROM segment.verify('2030-03-02 12:00');

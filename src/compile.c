@@ -378,11 +378,12 @@ append_edge_band(StringInfo buf, const char *time_col, List *edges)
 {
 	ListCell   *lc;
 
-	appendStringInfo(buf, " WHERE (%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))", time_col, time_col);
+	appendStringInfo(buf, " WHERE ((%s > LEAST($1, $2) AND %s <= GREATEST($1, $2))", time_col, time_col);
 	foreach(lc, edges)
 		appendStringInfo(buf, " OR (%s > %s AND %s <= %s)",
 						 time_col, window_bound("LEAST($1, $2)", lfirst(lc)),
 						 time_col, window_bound("GREATEST($1, $2)", lfirst(lc)));
+	appendStringInfoChar(buf, ')');
 }
 
 /* The window as a condition on a time column, or NULL for all time. */
@@ -419,9 +420,52 @@ window_sql(Compiler *cx, FeatureSource fs, const RuleNode *win, const char *time
 	return NULL;
 }
 
+/* Keeps a feature's row condition (NULL: it counts every row in its window). */
+static void
+note_row_condition(Compiler *cx, FeatureSource fs, const char *condition)
+{
+	ListCell   *lc;
+
+	if (condition == NULL)
+	{
+		cx->unconditioned[fs] = true;
+		return;
+	}
+	foreach(lc, cx->row_conditions[fs])
+		if (strcmp(lfirst(lc), condition) == 0)
+			return;
+	cx->row_conditions[fs] = lappend(cx->row_conditions[fs], pstrdup(condition));
+}
+
+/* Whether every feature of the source has a row condition. */
+static bool
+rows_conditioned(Compiler *cx, FeatureSource fs)
+{
+	return !cx->unconditioned[fs] && cx->row_conditions[fs] != NIL;
+}
+
+/*
+ * " AND" rows that meet some feature's row condition, when every feature of
+ * the source has one: a row near a window's edge that meets none moves no
+ * feature, and a tick need not read or revisit it.
+ */
+void
+append_row_conditions(Compiler *cx, StringInfo buf, FeatureSource fs)
+{
+	ListCell   *lc;
+
+	if (!rows_conditioned(cx, fs))
+		return;
+	appendStringInfoString(buf, " AND (");
+	foreach(lc, cx->row_conditions[fs])
+		appendStringInfo(buf, "%s(%s)", foreach_current_index(lc) ? " OR " : "", (char *) lfirst(lc));
+	appendStringInfoChar(buf, ')');
+}
+
 /*
  * The FILTER condition of a behaviour verb: its window, its event kinds and
- * its filters, ANDed.  Returns NULL when there is none.
+ * its filters, ANDed.  Returns NULL when there is none.  The kinds and
+ * filters alone are kept as the feature's row condition.
  */
 static char *
 filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
@@ -431,6 +475,7 @@ filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
 	List	   *conds = NIL;
 	StringInfoData kinds;
 	const RuleNode *window = NULL;
+	char	   *within;
 	ListCell   *lc;
 
 	initStringInfo(&kinds);
@@ -464,14 +509,15 @@ filter_clause(Compiler *cx, FeatureSource fs, const RuleNode *call, Scope scope,
 	}
 
 	initStringInfo(&buf);
-	if (window)
-		appendStringInfoString(&buf, window_sql(cx, fs, window, time_col));
 	if (kinds.len)
-		appendStringInfo(&buf, "%s%s = ANY (ARRAY[%s])", buf.len ? " AND " : "",
-						 kind_col, kinds.data);
+		appendStringInfo(&buf, "%s = ANY (ARRAY[%s])", kind_col, kinds.data);
 	foreach(lc, conds)
 		appendStringInfo(&buf, "%s(%s)", buf.len ? " AND " : "", (char *) lfirst(lc));
-	return buf.len ? buf.data : NULL;
+	note_row_condition(cx, fs, buf.len ? buf.data : NULL);
+	if (window == NULL)
+		return buf.len ? buf.data : NULL;
+	within = window_sql(cx, fs, window, time_col);
+	return buf.len ? psprintf("%s AND %s", within, buf.data) : within;
 }
 
 static char *
@@ -1558,6 +1604,7 @@ compiler_add_rfm_values(Compiler *cx, const char *in_window, const char *last,
 	RuleDeps   *rules_deps = cx->deps;
 
 	cx->deps = &deps;			/* not a rule's */
+	cx->unconditioned[FS_ORDERS] = true;
 	cx->rfm_last = psprintf("(%s)::pg_catalog.timestamptz",
 							feature(cx, FS_ORDERS, last, in_window, 0));
 	cx->rfm_frequency = psprintf("COALESCE(%s, 0)", feature(cx, FS_ORDERS, frequency, in_window, 0));
@@ -1624,12 +1671,14 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
 /*
  * The customers whose membership the clock may have changed between $2 (the
  * time the segments were last brought current) and $1 (now): rows that
- * crossed a window edge, birthdays, points given or expiring.  NULL when the
+ * crossed a window edge and that some feature counts, birthdays, points
+ * given or expiring (without by_condition, every row near an edge: the
+ * same query for segments whose windows end alike).  NULL when the
  * rules' clock effects cannot be narrowed down, and every customer must be
  * revisited.
  */
 char *
-compiler_tick_query(Compiler *cx)
+compiler_tick_query(Compiler *cx, bool by_condition)
 {
 	Catalog    *cat = cx->cat;
 	StringInfoData buf;
@@ -1641,16 +1690,16 @@ compiler_tick_query(Compiler *cx)
 	appendStringInfoString(&buf, "SELECT NULL::pg_catalog.text WHERE false");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 	{
-		bool		events = fs == FS_EVENTS;
-		Source	   *src = &cat->src[events ? SRC_EVENTS : SRC_ORDERS];
-		const char *time_col;
+		bool		conditioned = by_condition && rows_conditioned(cx, fs);
 
 		if (cx->features[fs] == NIL)
 			continue;
-		time_col = psprintf("x.%s", quote_identifier(src->time));
-		appendStringInfo(&buf, "\nUNION SELECT (x.%s)::pg_catalog.text FROM %s x",
-						 quote_identifier(src->customer), src->qualname);
-		append_edge_band(&buf, time_col, cx->edges[fs]);
+		appendStringInfo(&buf, "\nUNION SELECT (%s)::pg_catalog.text", feature_customer(cx, fs));
+		/* items without a condition: their orders' times are enough */
+		append_feature_from(cx, &buf, fs == FS_ITEMS && !conditioned ? FS_ORDERS : fs);
+		append_edge_band(&buf, feature_time(cx, fs), cx->edges[fs]);
+		if (conditioned)
+			append_row_conditions(cx, &buf, fs);
 	}
 	foreach(lc, cx->age_columns)
 	{

@@ -71,9 +71,10 @@ extern void compiler_add_rfm_values(Compiler *cx, const char *in_window, const c
 /*
  * The customers the clock may have moved in or out of the rules added, as
  * rows of text keys, between $2 (last brought current) and $1 (now); NULL
- * when every customer must be revisited.
+ * when every customer must be revisited.  by_condition leaves out rows no
+ * feature counts; without it, the query depends on the windows' edges only.
  */
-extern char *compiler_tick_query(Compiler *cx);
+extern char *compiler_tick_query(Compiler *cx, bool by_condition);
 
 /*
  * Compiles, in one evaluation, as many of the segments ordered_ids (in

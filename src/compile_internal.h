@@ -46,6 +46,13 @@ struct Compiler
 	List	   *groups;
 	/* what the clock can change, for segment.tick() */
 	List	   *edges[FS_COUNT];	/* intervals (SQL) at which windows end */
+	/*
+	 * The row conditions of a source's features without their windows
+	 * (kinds and filters, SQL), and whether some feature has none: a row
+	 * meeting no condition counts in no window, and cannot move a feature.
+	 */
+	List	   *row_conditions[FS_COUNT];
+	bool		unconditioned[FS_COUNT];
 	List	   *age_columns;	/* customer date columns read by age() */
 	bool		clock_unbounded;	/* a clock effect we cannot narrow down */
 	/* the parameter windows end at: "$1", or "$2" for the store's old time */
@@ -73,5 +80,6 @@ extern const char *customer_key_type(Compiler *cx);
 extern char *month_slot_sql(const char *time_col, int64 slots);
 extern char *window_bound(const char *time, const char *interval);
 extern void append_edge_band(StringInfo buf, const char *time_col, List *edges);
+extern void append_row_conditions(Compiler *cx, StringInfo buf, FeatureSource fs);
 
 #endif							/* SEGMENT_COMPILE_INTERNAL_H */

@@ -185,7 +185,8 @@ build_part(StoreLayout *layout, FeatureSource fs, bool listed)
 /*
  * What moving from $2 to $1 changes in each customer's features of one
  * source: only rows within the time a window's edge moved over can enter or
- * leave it, at edge 0 (the time itself) and at every window's length.
+ * leave it, at edge 0 (the time itself) and at every window's length, and
+ * only rows some feature's condition counts.
  */
 static char *
 move_part(StoreLayout *layout, FeatureSource fs)
@@ -202,6 +203,7 @@ move_part(StoreLayout *layout, FeatureSource fs)
 	appendStringInfoString(&buf, "]::pg_catalog.numeric[] AS v");
 	append_feature_from(cx, &buf, fs);
 	append_edge_band(&buf, feature_time(cx, fs), cx->edges[fs]);
+	append_row_conditions(cx, &buf, fs);
 	appendStringInfo(&buf, " GROUP BY %s", cust);
 	return buf.data;
 }

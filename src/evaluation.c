@@ -127,21 +127,22 @@ segment_evaluation_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * segment._tick_sql(segment_ids int4[]) returns the query listing the
- * customers the clock may have moved (see compiler_tick_query()), or NULL
- * when all must be revisited.
+ * segment._tick_sql(segment_ids int4[], by_condition bool) returns the query
+ * listing the customers the clock may have moved (see
+ * compiler_tick_query()), or NULL when all must be revisited.
  */
 Datum
 segment_tick_sql(PG_FUNCTION_ARGS)
 {
 	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(0);
+	bool		by_condition = PG_GETARG_BOOL(1);
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *segment_ids = NIL;
 	List	   *predicates = NIL;
 	char	   *sql;
 
 	SPI_connect();
-	sql = compiler_tick_query(compile_all(ids, &segment_ids, &predicates));
+	sql = compiler_tick_query(compile_all(ids, &segment_ids, &predicates), by_condition);
 	if (sql)
 		sql = MemoryContextStrdup(caller, sql);
 	SPI_finish();

@@ -6,12 +6,12 @@
 -- full refresh at the same as_of.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION segment._tick_sql(segment_ids integer[])
+CREATE FUNCTION segment._tick_sql(segment_ids integer[], by_condition boolean)
 RETURNS text
 AS 'MODULE_PATHNAME', 'segment_tick_sql'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION segment._tick_sql(integer[]) IS
-    'The query listing the customers the clock may have moved in or out of the given segments; NULL if all.';
+COMMENT ON FUNCTION segment._tick_sql(integer[], boolean) IS
+    'The query listing the customers the clock may have moved in or out of the given segments; NULL if all.  Without by_condition, rows near an edge whatever they are: the same query for segments whose windows end alike.';
 
 CREATE FUNCTION segment.tick(as_of timestamptz DEFAULT now())
 RETURNS TABLE (segment text, revisited bigint, entered bigint, exited bigint)
@@ -54,7 +54,7 @@ BEGIN
             -- for the groups below to read instead of whole histories
             PERFORM segment._clock_store_sync(as_of, false);
             FOR g IN SELECT t.q, array_agg(t.id ORDER BY t.id) AS ids
-                       FROM (SELECT c.id, segment._tick_sql(ARRAY[c.id]) AS q FROM unnest(clocked) c(id)) t
+                       FROM (SELECT c.id, segment._tick_sql(ARRAY[c.id], false) AS q FROM unnest(clocked) c(id)) t
                       GROUP BY t.q
             LOOP
                 IF g.q IS NULL OR since IS NULL THEN
@@ -62,8 +62,10 @@ BEGIN
                     CONTINUE;
                 END IF;
                 -- each group of segments with the same window edges revisits
-                -- only the customers whose rows crossed those edges
-                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL', g.q)
+                -- only the customers whose rows crossed those edges, and of
+                -- those rows only the ones some rule of the group counts
+                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL',
+                               segment._tick_sql(g.ids, true))
                    INTO customers USING as_of, since;
                 IF customers IS NOT NULL THEN
                     groups := groups || jsonb_build_object('ids', g.ids, 'customers', customers);
