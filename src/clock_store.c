@@ -268,6 +268,20 @@ segment_counts_add(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
+	/*
+	 * Most moves change one source of a customer's: the others' arrays are
+	 * given back as they are, not taken apart and made again.
+	 */
+	for (int a = 0; a < 2; a++)
+	{
+		ArrayType  *arr;
+
+		if (!PG_ARGISNULL(1 - a))
+			continue;
+		arr = PG_GETARG_ARRAYTYPE_P(a);
+		if (ARR_NDIM(arr) <= 1 && !array_contains_nulls(arr))
+			PG_RETURN_ARRAYTYPE_P(arr);
+	}
 	for (int a = 0; a < 2; a++)
 	{
 		ArrayType  *arr;

@@ -126,7 +126,8 @@ static const int eval_options[EVAL_MODES] = {
  * segment ids: per customer, the segments the evaluation puts them in and
  * those stored, as int4[] (the first with NULLs where not a member).  A
  * customer stored but no longer evaluated (deleted) has NULL for the first.
- * For everyone, the stored are NULL: run_pass() reads them into memory.
+ * For everyone or most customers, the stored are NULL: run_pass() reads
+ * them into memory (stored_membership.c).
  */
 static char *
 difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode, bool rfm)
@@ -149,21 +150,18 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 							" FROM segment.membership m WHERE m.customer_id = k.cid AND m.segment_id = ANY ($3)),"
 							" k.cid%s FROM pg_catalog.unnest($2) k(cid) LEFT JOIN LATERAL (%s) e ON true",
 							rfm_columns, compiler_customer_query(cx, segment_ids, predicates, ROWS_EACH));
-		case EVAL_SOME:
 		case EVAL_MANY:
-			{
-				/* for most customers, everyone's rows, the keys kept (the array is hashed) */
-				const char *evaluated = mode == EVAL_SOME ?
-					compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED) :
-					psprintf("SELECT e.* FROM (%s) e WHERE e.cid = ANY ($2)",
-							 compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL));
-
-				/* by key; the segment as a mere filter, since it matches most rows */
-				return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)%s"
-								" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
-								rfm_columns, evaluated,
-								psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
-			}
+			/* everyone's rows, the keys kept (the array is hashed) */
+			return psprintf("SELECT e.sids, NULL::pg_catalog.int4[], e.cid%s FROM (%s) e"
+							" WHERE e.cid = ANY ($2)", rfm_columns,
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_ALL));
+		case EVAL_SOME:
+			/* by key; the segment as a mere filter, since it matches most rows */
+			return psprintf("SELECT e.sids, m.sids, COALESCE(e.cid, m.customer_id)%s"
+							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
+							rfm_columns,
+							compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED),
+							psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
 		case EVAL_MODES:
 			break;
 	}
@@ -739,7 +737,7 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 	values[3] = cause;
 	exec.params = kept_params(values, nulls, NPARAMS, param_types);
 	exec.dest = &receiver.pub;
-	if (mode == EVAL_ALL)
+	if (mode == EVAL_ALL || mode == EVAL_MANY)
 	{
 		/*
 		 * What is stored and the evaluation, in one snapshot as one
@@ -747,7 +745,7 @@ run_pass(Pass *pass, EvalMode mode, Datum as_of, Datum cause, ArrayType *keys, L
 		 */
 		CommandCounterIncrement();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		receiver.stored = stored_membership_read(pass->ids, pass->nsegments, values[2]);
+		receiver.stored = stored_membership_read(pass->ids, pass->nsegments, values[2], keys);
 		exec.read_only = true;
 	}
 	ret = SPI_execute_plan_extended(kept_plan(&pass->plan[mode], pass->sql[mode], NPARAMS,

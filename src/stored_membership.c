@@ -1,7 +1,7 @@
 /*
  * stored_membership.c: the stored membership of a pass's segments, read
  * once into a hash table by customer, for an evaluation of every customer
- * to compare against (refresh.c).
+ * (or of most, by key) to compare against (refresh.c).
  *
  * Joining the evaluation with membership grouped per customer in SQL made
  * an array per customer and a hash join over them, and read membership by
@@ -13,6 +13,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "kept.h"
@@ -174,18 +175,22 @@ receiver_destroy(DestReceiver *self)
 
 /*
  * The stored membership of the pass's segments: ids[0..nids) in the pass's
- * order, id_array the same as an int4[].  Runs in the caller's snapshot;
- * lives in a child of the current memory context.
+ * order, id_array the same as an int4[]; of the customers in keys (text[]),
+ * or of all when keys is NULL.  Runs in the caller's snapshot; lives in a
+ * child of the current memory context.
  */
 StoredMembership *
-stored_membership_read(const int32 *ids, int nids, Datum id_array)
+stored_membership_read(const int32 *ids, int nids, Datum id_array, ArrayType *keys)
 {
-	static SPIPlanPtr plan = NULL;
-	static Oid	types[1] = {INT4ARRAYOID};
+	static SPIPlanPtr plan_all = NULL;
+	static SPIPlanPtr plan_keys = NULL;
+	static Oid	types[2] = {INT4ARRAYOID, TEXTARRAYOID};
 	StoredMembership *sm = palloc0(sizeof(StoredMembership));
 	StoredReceiver receiver = {{0}};
 	SPIExecuteOptions options = {0};
-	bool		nulls[1] = {false};
+	Datum		values[2] = {id_array, PointerGetDatum(keys)};
+	bool		nulls[2] = {false, false};
+	SPIPlanPtr	plan;
 	int			ret;
 
 	sm->context = AllocSetContextCreate(CurrentMemoryContext, "segment stored membership",
@@ -205,13 +210,17 @@ stored_membership_read(const int32 *ids, int nids, Datum id_array)
 	receiver.pub.rDestroy = receiver_destroy;
 	receiver.pub.mydest = DestNone;
 	receiver.sm = sm;
-	options.params = kept_params(&id_array, nulls, 1, types);
+	if (keys == NULL)
+		plan = kept_plan(&plan_all, "SELECT m.customer_id, m.segment_id FROM segment.membership m"
+						 " WHERE m.segment_id = ANY ($1)", 1, types, 0);
+	else						/* planned for the keys given: most customers */
+		plan = kept_plan(&plan_keys, "SELECT m.customer_id, m.segment_id FROM segment.membership m"
+						 " WHERE m.segment_id = ANY ($1) AND m.customer_id = ANY ($2)", 2, types,
+						 CURSOR_OPT_CUSTOM_PLAN);
+	options.params = kept_params(values, nulls, keys ? 2 : 1, types);
 	options.read_only = true;
 	options.dest = &receiver.pub;
-	ret = SPI_execute_plan_extended(kept_plan(&plan,
-											  "SELECT m.customer_id, m.segment_id FROM segment.membership m"
-											  " WHERE m.segment_id = ANY ($1)", 1, types, 0),
-									&options);
+	ret = SPI_execute_plan_extended(plan, &options);
 	if (ret != SPI_OK_SELECT && ret != SPI_OK_UTILITY)
 		elog(ERROR, "reading stored membership failed: %s", SPI_result_code_string(ret));
 	return sm;
