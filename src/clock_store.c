@@ -269,8 +269,9 @@ segment_counts_add(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0) && PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	/*
-	 * Most moves change one source of a customer's: the others' arrays are
-	 * given back as they are, not taken apart and made again.
+	 * Most moves change one source of a customer's features: the other
+	 * sources' arrays are given back as they are, not taken apart and made
+	 * again.
 	 */
 	for (int a = 0; a < 2; a++)
 	{

@@ -132,8 +132,6 @@ static const int eval_options[EVAL_MODES] = {
 static char *
 difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode mode, bool rfm)
 {
-	const char *stored = "SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
-		" FROM segment.membership m WHERE %s GROUP BY m.customer_id";
 	/* columns 4 to 6, NULL for a customer not evaluated */
 	const char *rfm_columns = rfm ? ", e.rfm_last, e.rfm_frequency, e.rfm_monetary" : "";
 
@@ -161,7 +159,10 @@ difference_statement(Compiler *cx, List *segment_ids, List *predicates, EvalMode
 							" FROM (%s) e FULL JOIN (%s) m ON m.customer_id = e.cid",
 							rfm_columns,
 							compiler_customer_query(cx, segment_ids, predicates, ROWS_LISTED),
-							psprintf(stored, "m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"));
+							"SELECT m.customer_id, pg_catalog.array_agg(m.segment_id) AS sids"
+							" FROM segment.membership m"
+							" WHERE m.customer_id = ANY ($2) AND (m.segment_id = ANY ($3)) IS TRUE"
+							" GROUP BY m.customer_id");
 		case EVAL_MODES:
 			break;
 	}
