@@ -21,7 +21,6 @@
 #include "pgtime.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
@@ -234,14 +233,10 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 		 * the estimates say (a hash of the whole table took most of a
 		 * one-day move of a million customers).
 		 */
-		int			level = NewGUCNestLevel();
+		int			level = kept_index_joins();
 
-		(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
 		run(move_sql, as_of, TIMESTAMPTZOID, stored, false, SPI_OK_INSERT);
-		AtEOXact_GUC(true, level);
+		kept_joins_restore(level);
 		run("UPDATE segment.clock_store SET as_of = $1", as_of, TIMESTAMPTZOID, 0, true,
 			SPI_OK_UPDATE);
 		done = "moved";

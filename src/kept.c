@@ -5,6 +5,7 @@
 
 #include "access/xact.h"
 #include "kept.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 static List *retired = NIL;		/* plans to free at the end of the transaction */
@@ -36,6 +37,24 @@ kept_run(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types, Datum *values
 
 	if (ret != expect)
 		elog(ERROR, "\"%.200s\" failed: %s", sql, SPI_result_code_string(ret));
+}
+
+int
+kept_index_joins(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("enable_hashjoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("enable_mergejoin", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+kept_joins_restore(int level)
+{
+	AtEOXact_GUC(true, level);
 }
 
 static void

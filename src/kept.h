@@ -33,6 +33,15 @@ extern void kept_run(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types,
 extern ParamListInfo kept_params(Datum *values, bool *nulls, int n, Oid *types);
 
 /*
+ * Until kept_joins_restore(level), statements are planned to join by index
+ * lookups, not by hashing or merging whole tables: for the few keys of one
+ * statement, which the estimates of a generic plan (or of unnest()) cannot
+ * tell from many.  Returns the level to restore; an error restores it too.
+ */
+extern int	kept_index_joins(void);
+extern void kept_joins_restore(int level);
+
+/*
  * A plan that belonged to a catalog that has since changed: freed at the end
  * of the transaction, when no statement of this one can be running it.
  */
