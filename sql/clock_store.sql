@@ -82,8 +82,10 @@ SELECT as_of FROM segment.clock_store;
 SELECT * FROM pg_temp.drift();
 SELECT * FROM segment.verify('2026-11-02');
 -- The clock reads its counts from the store, not the orders: a count
--- doctored by hand shows (Ana's last order leaves the 30 days by 25 Nov),
--- until the store is built again and a refresh mends membership.
+-- doctored by hand shows (Ana's last order leaves the 30 days by 25 Nov,
+-- which moves her doctored count from 6 to 5: no comparison changes, and
+-- the clock does not revisit her), until the store is built again and a
+-- refresh mends membership.
 UPDATE segment.clock_features SET fo[1] = fo[1] + 5 WHERE customer_id = '1';
 SELECT count(*) FROM segment.tick('2026-11-25');
 SELECT segment.is_member(1, 'recent');

@@ -117,7 +117,8 @@ clock_store_current(Catalog *cat, Datum as_of)
 static void
 truncate_rows(void)
 {
-	if (SPI_execute("TRUNCATE segment.clock_features, segment.clock_stale", false, 0) != SPI_OK_UTILITY)
+	if (SPI_execute("TRUNCATE segment.clock_features, segment.clock_stale, segment.clock_flips", false, 0) !=
+		SPI_OK_UTILITY)
 		elog(ERROR, "emptying the clock's store failed");
 }
 
@@ -219,8 +220,10 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 	{
 		truncate_rows();
 		run(build_all_sql, as_of, TEXTARRAYOID, 0, true, SPI_OK_INSERT);
-		run("INSERT INTO segment.clock_store AS c (signature, as_of) VALUES ($2, $1)"
-			" ON CONFLICT (only_row) DO UPDATE SET signature = EXCLUDED.signature, as_of = EXCLUDED.as_of",
+		run("INSERT INTO segment.clock_store AS c (signature, as_of, snapshot)"
+			" VALUES ($2, $1, pg_catalog.pg_current_snapshot())"
+			" ON CONFLICT (only_row) DO UPDATE SET signature = EXCLUDED.signature, as_of = EXCLUDED.as_of,"
+			" snapshot = EXCLUDED.snapshot",
 			as_of, TEXTOID, CStringGetTextDatum(signature_now(l)), false, SPI_OK_INSERT);
 		done = "built";
 	}
@@ -235,10 +238,12 @@ segment_clock_store_sync(PG_FUNCTION_ARGS)
 		 */
 		int			level = kept_index_joins();
 
+		if (SPI_execute("DELETE FROM segment.clock_flips", false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "emptying the clock's flips failed");
 		run(move_sql, as_of, TIMESTAMPTZOID, stored, false, SPI_OK_INSERT);
 		kept_joins_restore(level);
-		run("UPDATE segment.clock_store SET as_of = $1", as_of, TIMESTAMPTZOID, 0, true,
-			SPI_OK_UPDATE);
+		run("UPDATE segment.clock_store SET as_of = $1, snapshot = pg_catalog.pg_current_snapshot()",
+			as_of, TIMESTAMPTZOID, 0, true, SPI_OK_UPDATE);
 		done = "moved";
 	}
 	SPI_finish();

@@ -60,6 +60,7 @@ const char *const feature_alias[FS_COUNT] = {"fo", "fi", "fe"};
 
 static Operand compile_operand(Compiler *cx, const RuleNode *node, Scope scope);
 static char *compile_predicate(Compiler *cx, const RuleNode *node, Scope scope);
+static char *compile_leaf(Compiler *cx, const RuleNode *node, Scope scope);
 
 static void bind_error(Compiler *cx, int location, int code, char *msg, char *hint)
 			pg_attribute_noreturn();
@@ -260,6 +261,9 @@ feature(Compiler *cx, FeatureSource fs, const char *call, const char *filter, in
 	ListCell   *lc;
 
 	cx->deps->uses_clock = true;
+	cx->leaf_features++;
+	if (cx->flip_layout)
+		return store_element_sql(cx, fs, aggregate, store_width);
 
 	foreach(lc, cx->features[fs])
 	{
@@ -799,7 +803,10 @@ compile_name(Compiler *cx, const RuleNode *node, Scope scope)
 	const char *what;
 
 	if (node->field != NULL)
+	{
+		cx->leaf_others++;
 		return compile_rfm(cx, node);
+	}
 
 	if (scope == SCOPE_CUSTOMER)
 	{
@@ -814,6 +821,8 @@ compile_name(Compiler *cx, const RuleNode *node, Scope scope)
 			call.args = NIL;
 			return compile_operand(cx, &call, scope);
 		}
+		/* attributes, points, RFM: not in the clock's store */
+		cx->leaf_others++;
 		if (strcmp(node->str, "score") == 0)
 		{
 			cx->need_points = true;
@@ -1089,6 +1098,10 @@ compile_operand(Compiler *cx, const RuleNode *node, Scope scope)
 
 				if (verb == NULL)
 					elog(ERROR, "unknown verb \"%s\" passed the parser", node->str);
+				/* ages, distances, memberships: not in the clock's store */
+				if (scope == SCOPE_CUSTOMER &&
+					(verb->kind == VERB_SCALAR || verb->kind == VERB_MEMBERSHIP))
+					cx->leaf_others++;
 				if (scope != SCOPE_CUSTOMER && verb->kind != VERB_SCALAR)
 					bind_error(cx, node->location, ERRCODE_SYNTAX_ERROR,
 							   psprintf("%s() cannot be used inside the filter of another verb",
@@ -1223,14 +1236,17 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 {
 	StringInfoData buf;
 	ListCell   *lc;
+	int			features = cx->leaf_features;
+	int			others = cx->leaf_others;
+	char	   *leaf;
 
 	check_stack_depth();
 	CHECK_FOR_INTERRUPTS();
-	initStringInfo(&buf);
 	switch (node->kind)
 	{
 		case RN_AND:
 		case RN_OR:
+			initStringInfo(&buf);
 			foreach(lc, node->args)
 				appendStringInfo(&buf, "%s(%s)", lc == list_head(node->args) ? "" :
 								 node->kind == RN_AND ? " AND " : " OR ",
@@ -1238,6 +1254,35 @@ compile_predicate(Compiler *cx, const RuleNode *node, Scope scope)
 			return buf.data;
 		case RN_NOT:
 			return psprintf("NOT (%s)", compile_predicate(cx, node->left, scope));
+		default:
+			break;
+	}
+	leaf = compile_leaf(cx, node, scope);
+
+	/*
+	 * A comparison of stored features with constants is an atom: the rule
+	 * is a function of its atoms and of what the clock leaves alone.
+	 */
+	if (scope == SCOPE_CUSTOMER && cx->leaf_features > features)
+	{
+		if (cx->leaf_others > others)
+			cx->flip_mixed = true;
+		else
+			cx->atoms = lappend(cx->atoms, leaf);
+	}
+	return leaf;
+}
+
+/* A comparison, or an operand standing alone as a condition. */
+static char *
+compile_leaf(Compiler *cx, const RuleNode *node, Scope scope)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	switch (node->kind)
+	{
 		case RN_CMP:
 			{
 				Operand		l = compile_operand(cx, node->left, scope);
@@ -1678,7 +1723,7 @@ compiler_query(Compiler *cx, List *segment_ids, List *predicates, bool for_custo
  * revisited.
  */
 char *
-compiler_tick_query(Compiler *cx, bool by_condition)
+compiler_tick_query(Compiler *cx, bool by_condition, TickRows rows)
 {
 	Catalog    *cat = cx->cat;
 	StringInfoData buf;
@@ -1692,7 +1737,7 @@ compiler_tick_query(Compiler *cx, bool by_condition)
 	{
 		bool		conditioned = by_condition && rows_conditioned(cx, fs);
 
-		if (cx->features[fs] == NIL)
+		if (cx->features[fs] == NIL || rows == TICK_ROWS_NONE)
 			continue;
 		appendStringInfo(&buf, "\nUNION SELECT (%s)::pg_catalog.text", feature_customer(cx, fs));
 		/* items without a condition: their orders' times are enough */
@@ -1700,6 +1745,9 @@ compiler_tick_query(Compiler *cx, bool by_condition)
 		append_edge_band(&buf, feature_time(cx, fs), cx->edges[fs]);
 		if (conditioned)
 			append_row_conditions(cx, &buf, fs);
+		if (rows == TICK_ROWS_LISTED)
+			appendStringInfo(&buf, " AND %s = ANY ($3::%s[])", feature_customer(cx, fs),
+							 customer_key_type(cx));
 	}
 	foreach(lc, cx->age_columns)
 	{

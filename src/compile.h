@@ -68,13 +68,21 @@ extern char *compiler_customer_query(Compiler *cx, List *segment_ids, List *pred
 extern void compiler_add_rfm_values(Compiler *cx, const char *in_window, const char *last,
 									const char *frequency);
 
+/* Whose rows near a window's edge compiler_tick_query() reads. */
+typedef enum TickRows
+{
+	TICK_ROWS_ALL,				/* every customer's */
+	TICK_ROWS_LISTED,			/* only those of the customers in $3 (text[]) */
+	TICK_ROWS_NONE				/* no one's: birthdays and points only */
+} TickRows;
+
 /*
  * The customers the clock may have moved in or out of the rules added, as
  * rows of text keys, between $2 (last brought current) and $1 (now); NULL
  * when every customer must be revisited.  by_condition leaves out rows no
  * feature counts; without it, the query depends on the windows' edges only.
  */
-extern char *compiler_tick_query(Compiler *cx, bool by_condition);
+extern char *compiler_tick_query(Compiler *cx, bool by_condition, TickRows rows);
 
 /*
  * Compiles, in one evaluation, as many of the segments ordered_ids (in

@@ -64,6 +64,22 @@ struct Compiler
 	/* features read from segment.clock_features: each one's element there */
 	bool		from_store;
 	List	   *store_place[FS_COUNT];	/* int, 1-based */
+	/*
+	 * A rule's atoms, for telling whether a move of the store can change it
+	 * (compile_store.c): the comparisons that read stored features and
+	 * nothing else but constants, with each feature written as its element
+	 * of the store's row flip_row, less the move's delta flip_delta when
+	 * that is set.  flip_mixed: a comparison reads a feature and something
+	 * else; flip_unkept: a feature the store does not keep.
+	 */
+	StoreLayout *flip_layout;
+	const char *flip_row;
+	const char *flip_delta;
+	List	   *atoms;
+	bool		flip_mixed;
+	bool		flip_unkept;
+	int			leaf_features;	/* features and other operands read so far */
+	int			leaf_others;
 	/* the rule being added */
 	const char *text;
 	const char *segment;
@@ -81,5 +97,8 @@ extern char *month_slot_sql(const char *time_col, int64 slots);
 extern char *window_bound(const char *time, const char *interval);
 extern void append_edge_band(StringInfo buf, const char *time_col, List *edges);
 extern void append_row_conditions(Compiler *cx, StringInfo buf, FeatureSource fs);
+
+/* compile_store.c */
+extern char *store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int width);
 
 #endif							/* SEGMENT_COMPILE_INTERNAL_H */

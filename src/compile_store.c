@@ -11,6 +11,12 @@
  * time that window's edge moved over.  So these features are kept per
  * customer as of one time, and moving them on reads only the rows near the
  * edges: for each, whether it counts at T1 less whether it counted at T0.
+ *
+ * A move also has each row before and after.  A rule is a function of its
+ * comparisons, and one of kept features with constants can only change
+ * truth where the move changed a feature: the move lists, per segment, the
+ * customers for whom one did, and tick() revisits those rather than every
+ * customer with a row near an edge.
  */
 #include "postgres.h"
 
@@ -24,6 +30,12 @@ struct StoreLayout
 	/* per element stored, the feature (aggregate SQL) it keeps all or part of */
 	List	   *kept_from[FS_COUNT];
 	char	   *signature;
+	/*
+	 * The segments whose change a move can tell (store_flips()), and per
+	 * segment the CASE giving its id when one of its atoms changed truth.
+	 */
+	List	   *flip_ids;
+	List	   *flip_cases;
 };
 
 /* Whether a kept feature's window (ending at as_of) has a bound at this edge. */
@@ -94,6 +106,106 @@ keep_stored(Compiler *cx, List **kept_from)
 	}
 }
 
+/*
+ * The element of the store's row flip_row that keeps a feature (its months
+ * as a bitmask, as append_store_columns() reads them), less what the move
+ * added when flip_delta names the move's delta: the value before.  NULL,
+ * and flip_unkept, for a feature the store does not keep.
+ */
+char *
+store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int width)
+{
+	const char *a = feature_alias[fs];
+	int			place = 0;
+	StringInfoData buf;
+	ListCell   *lc;
+
+	foreach(lc, cx->flip_layout->kept_from[fs])
+	{
+		if (strcmp(lfirst(lc), aggregate) == 0)
+		{
+			place = foreach_current_index(lc) + 1;
+			break;
+		}
+	}
+	if (place == 0)
+	{
+		cx->flip_unkept = true;
+		return "NULL";
+	}
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '(');
+	for (int k = 0; k < Max(width, 1); k++)
+	{
+		char	   *element = cx->flip_delta ?
+			psprintf("(%s.%s[%d] - COALESCE(%s%s[%d], 0))", cx->flip_row, a, place + k,
+					 cx->flip_delta, a, place + k) :
+			psprintf("%s.%s[%d]", cx->flip_row, a, place + k);
+
+		if (width <= 1)
+			appendStringInfoString(&buf, element);
+		else
+			appendStringInfo(&buf, "%sCASE WHEN %s > 0 THEN " INT64_FORMAT " ELSE 0 END",
+							 k ? " | " : "", element, (int64) 1 << k);
+	}
+	appendStringInfoString(&buf, width > 1 ? ")::pg_catalog.int8" : ")");
+	return buf.data;
+}
+
+/*
+ * A segment's rule compiled for telling whether a move changed it: its
+ * atoms, each feature an element of the moved row x as it was before the
+ * move (old) or after; NIL and *ok false when the rule reads a feature the
+ * store does not keep, or a feature beside something other than a constant.
+ */
+static List *
+rule_atoms(StoreLayout *layout, Catalog *cat, SegmentEntry *seg, bool old, bool *ok)
+{
+	Compiler   *cx = compiler_create(cat);
+	RuleDeps	deps = {0};
+
+	cx->flip_layout = layout;
+	cx->flip_row = "x";
+	cx->flip_delta = old ? "x.d" : NULL;
+	(void) compiler_add_rule(cx, seg->name, seg->rule, &deps);
+	*ok = !cx->flip_mixed && !cx->flip_unkept && !cx->clock_unbounded;
+	return *ok ? cx->atoms : NIL;
+}
+
+/* The segments a move can tell the changes of, and how (flip_ids, flip_cases). */
+static void
+plan_flips(StoreLayout *layout, Catalog *cat, List *ids)
+{
+	ListCell   *lc;
+
+	foreach(lc, ids)
+	{
+		SegmentEntry *seg = catalog_find_segment_id(cat, lfirst_int(lc));
+		bool		ok;
+		List	   *before = rule_atoms(layout, cat, seg, true, &ok);
+		List	   *after = rule_atoms(layout, cat, seg, false, &ok);
+		StringInfoData arrays[2];
+		ListCell   *b,
+				   *a;
+
+		if (!ok)
+			continue;
+		layout->flip_ids = lappend_int(layout->flip_ids, seg->id);
+		if (after == NIL)
+			continue;			/* reads no stored feature: no move changes it */
+		initStringInfo(&arrays[0]);
+		initStringInfo(&arrays[1]);
+		forboth(b, before, a, after)
+		{
+			appendStringInfo(&arrays[0], "%s(%s)", arrays[0].len ? ", " : "", (char *) lfirst(b));
+			appendStringInfo(&arrays[1], "%s(%s)", arrays[1].len ? ", " : "", (char *) lfirst(a));
+		}
+		layout->flip_cases = lappend(layout->flip_cases,
+									 psprintf("CASE WHEN ARRAY[%s] IS DISTINCT FROM ARRAY[%s] THEN %d END",
+											  arrays[0].data, arrays[1].data, seg->id));
+	}
+}
+
 StoreLayout *
 store_layout(Catalog *cat, List *ids)
 {
@@ -125,6 +237,7 @@ store_layout(Catalog *cat, List *ids)
 	if (signature.len == 0)
 		return NULL;
 	layout->signature = signature.data;
+	plan_flips(layout, cat, ordered);
 	return layout;
 }
 
@@ -254,11 +367,19 @@ store_build_sql(StoreLayout *layout, bool listed)
  * customers who had none: those the update did not return.  A stale row
  * (segment.clock_stale) is moved like any other: whatever it holds, it is
  * built again before it is read.
+ *
+ * The moved rows then tell, for the segments of flip_ids, which customers
+ * a comparison of their rule changed truth for, between the row before and
+ * after: segment.clock_flips gets a row per segment, from $2 to $1.  For a
+ * customer whose membership is the rule at $2, no other can change by the
+ * move (tick() says which those are).
  */
 char *
 store_move_sql(StoreLayout *layout)
 {
 	StringInfoData buf;
+	StringInfoData ids;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "WITH d AS MATERIALIZED (%s),\n moved AS (UPDATE segment.clock_features s SET ",
@@ -275,10 +396,40 @@ store_move_sql(StoreLayout *layout)
 		}
 		appendStringInfo(&buf, "segment._counts_add(s.%s, d.%s)", a, a);
 	}
-	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id)\n"
-						   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"
+	if (layout->flip_ids == NIL)
+	{
+		appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id)\n"
+							   "INSERT INTO segment.clock_features (customer_id, fo, fi, fe)"
+							   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d"
+							   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)");
+		return buf.data;
+	}
+	/* x: each moved row after the move, and (as dfo, dfi, dfe) what it moved by */
+	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id"
+						   " RETURNING s.customer_id, s.fo, s.fi, s.fe, d.fo AS dfo, d.fi AS dfi, d.fe AS dfe),\n"
+						   " added AS (INSERT INTO segment.clock_features AS s (customer_id, fo, fi, fe)"
 						   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d"
-						   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)");
+						   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)"
+						   " RETURNING s.customer_id, s.fo, s.fi, s.fe, s.fo, s.fi, s.fe)\n"
+						   "INSERT INTO segment.clock_flips (segment_id, customers, moved_from, moved_to)"
+						   " SELECT p.sid, COALESCE(pg_catalog.array_agg(f.customer_id ORDER BY f.customer_id)"
+						   " FILTER (WHERE f.customer_id IS NOT NULL), '{}'), $2, $1");
+	initStringInfo(&ids);
+	foreach(lc, layout->flip_ids)
+		appendStringInfo(&ids, "%s%d", ids.len ? "," : "", lfirst_int(lc));
+	appendStringInfo(&buf, " FROM pg_catalog.unnest('{%s}'::pg_catalog.int4[]) p(sid)", ids.data);
+	if (layout->flip_cases == NIL)
+	{
+		appendStringInfoString(&buf, " LEFT JOIN (SELECT NULL::pg_catalog.text AS customer_id) f ON false"
+							   " GROUP BY p.sid");
+		return buf.data;
+	}
+	appendStringInfoString(&buf, " LEFT JOIN (SELECT x.customer_id, u.sid"
+						   " FROM (SELECT * FROM moved UNION ALL SELECT * FROM added) x"
+						   " CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[");
+	foreach(lc, layout->flip_cases)
+		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "", (char *) lfirst(lc));
+	appendStringInfoString(&buf, "]::pg_catalog.int4[]) u(sid)) f ON f.sid = p.sid GROUP BY p.sid");
 	return buf.data;
 }
 

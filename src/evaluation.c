@@ -127,22 +127,35 @@ segment_evaluation_sql(PG_FUNCTION_ARGS)
 }
 
 /*
- * segment._tick_sql(segment_ids int4[], by_condition bool) returns the query
- * listing the customers the clock may have moved (see
- * compiler_tick_query()), or NULL when all must be revisited.
+ * segment._tick_sql(segment_ids int4[], by_condition bool, rows text)
+ * returns the query listing the customers the clock may have moved (see
+ * compiler_tick_query()), or NULL when all must be revisited.  rows is
+ * 'all', 'listed' or 'none' (TickRows).
  */
 Datum
 segment_tick_sql(PG_FUNCTION_ARGS)
 {
 	ArrayType  *ids = PG_GETARG_ARRAYTYPE_P(0);
 	bool		by_condition = PG_GETARG_BOOL(1);
+	char	   *rows_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	TickRows	rows;
 	MemoryContext caller = CurrentMemoryContext;
 	List	   *segment_ids = NIL;
 	List	   *predicates = NIL;
 	char	   *sql;
 
+	if (strcmp(rows_name, "all") == 0)
+		rows = TICK_ROWS_ALL;
+	else if (strcmp(rows_name, "listed") == 0)
+		rows = TICK_ROWS_LISTED;
+	else if (strcmp(rows_name, "none") == 0)
+		rows = TICK_ROWS_NONE;
+	else
+		ereport(ERROR,
+				errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				errmsg("rows must be 'all', 'listed' or 'none', not \"%s\"", rows_name));
 	SPI_connect();
-	sql = compiler_tick_query(compile_all(ids, &segment_ids, &predicates), by_condition);
+	sql = compiler_tick_query(compile_all(ids, &segment_ids, &predicates), by_condition, rows);
 	if (sql)
 		sql = MemoryContextStrdup(caller, sql);
 	SPI_finish();

@@ -485,9 +485,9 @@ lock_segments(TriggerData *trig, List *ids, bool *known)
 /*
  * Locks the customers' rows in segment.customer_turns, in key order; a
  * serialization failure is said in terms of the statement that caused it.
- * When their orders changed, the rows also say by which transaction: the
- * next segment.rfm_refresh() aggregates those customers' orders rather than
- * move their stored values.
+ * The rows say which transaction took the turn, for tick(); and, when their
+ * orders changed, which changed them: the next segment.rfm_refresh()
+ * aggregates those customers' orders rather than move their stored values.
  */
 static void
 take_turns(ArrayType *keys, const char *statement, bool orders_changed)
@@ -497,13 +497,14 @@ take_turns(ArrayType *keys, const char *statement, bool orders_changed)
 
 	run_or_retry(orders_changed ? &orders_plan : &plan,
 				 orders_changed ?
-				 "INSERT INTO segment.customer_turns AS t (customer_id, orders_changed_by)"
+				 "INSERT INTO segment.customer_turns AS t (customer_id, orders_changed_by, turned_by)"
+				 " SELECT c, pg_catalog.pg_current_xact_id(), pg_catalog.pg_current_xact_id()"
+				 " FROM pg_catalog.unnest($1) c ORDER BY c"
+				 " ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1,"
+				 " orders_changed_by = excluded.orders_changed_by, turned_by = excluded.turned_by" :
+				 "INSERT INTO segment.customer_turns AS t (customer_id, turned_by)"
 				 " SELECT c, pg_catalog.pg_current_xact_id() FROM pg_catalog.unnest($1) c ORDER BY c"
-				 " ON CONFLICT (customer_id) DO UPDATE"
-				 " SET turns = t.turns + 1, orders_changed_by = excluded.orders_changed_by" :
-				 "INSERT INTO segment.customer_turns AS t (customer_id)"
-				 " SELECT c FROM pg_catalog.unnest($1) c ORDER BY c"
-				 " ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1",
+				 " ON CONFLICT (customer_id) DO UPDATE SET turns = t.turns + 1, turned_by = excluded.turned_by",
 				 TEXTARRAYOID, PointerGetDatum(keys), SPI_OK_INSERT,
 				 "could not maintain segments: a concurrent transaction changed the same customers",
 				 psprintf("%s touched customers that another transaction maintained after this transaction's snapshot was taken.",

@@ -16,7 +16,11 @@ CREATE TABLE segment.customer_turns (
     -- the last transaction that changed the customer's orders (or rescored
     -- them by hand): segment.rfm_refresh() moves only the stored RFM values
     -- of customers that no transaction outside its last snapshot changed
-    orders_changed_by xid8
+    orders_changed_by xid8,
+    -- the last transaction to take the turn: tick() finds the customers that
+    -- maintenance evaluated after the clock's store last moved (their
+    -- membership may be of a time the store never was at)
+    turned_by       xid8
 ) WITH (fillfactor = 50);  -- room on its page for each row's next version: a turn is a HOT update
 COMMENT ON TABLE segment.customer_turns IS
     'Per-customer row lock taken by maintenance, so concurrent writers for one customer are serialised.';

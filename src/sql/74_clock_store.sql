@@ -15,7 +15,11 @@
 CREATE UNLOGGED TABLE segment.clock_store (
     only_row        boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     signature       text NOT NULL,
-    as_of           timestamptz NOT NULL
+    as_of           timestamptz NOT NULL,
+    -- taken when the rows were built or moved to as_of: a customer whose
+    -- turn (segment.customer_turns.turned_by) it does not see was evaluated
+    -- later than as_of, by maintenance
+    snapshot        pg_snapshot NOT NULL
 );
 COMMENT ON TABLE segment.clock_store IS
     'The layout and time of segment.clock_features; no row when it must be built.';
@@ -41,6 +45,20 @@ CREATE UNLOGGED TABLE segment.clock_stale (
 );
 COMMENT ON TABLE segment.clock_stale IS
     'Customers whose row of segment.clock_features is out of date, to be built again before it is read.';
+
+-- Per segment, the customers for whom the last move of the store changed
+-- the truth of a comparison in the segment's rule (src/compile_store.c), the
+-- move's times with them: tick() revisits those, and not every customer
+-- with a row near an edge.  Only segments whose rules compare kept counts
+-- and sums with constants have a row.
+CREATE UNLOGGED TABLE segment.clock_flips (
+    segment_id      integer PRIMARY KEY,
+    customers       text[] NOT NULL,
+    moved_from      timestamptz NOT NULL,
+    moved_to        timestamptz NOT NULL
+);
+COMMENT ON TABLE segment.clock_flips IS
+    'Per segment, the customers whose rule comparisons the last move of segment.clock_features changed.';
 
 CREATE FUNCTION segment._clock_store_sync(as_of timestamptz, build_only boolean)
 RETURNS text

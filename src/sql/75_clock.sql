@@ -2,16 +2,17 @@
 -- ---------------------------------------------------------------------------
 -- The clock: "no order in 90 days" becomes true with time alone.  tick()
 -- revisits only the customers whose rows crossed a window edge since the
--- segments were last brought current, and gives the same membership as a
--- full refresh at the same as_of.
+-- segments were last brought current (or, where the move of the clock's
+-- store can tell, those for whom it changed a rule's comparison), and gives
+-- the same membership as a full refresh at the same as_of.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION segment._tick_sql(segment_ids integer[], by_condition boolean)
+CREATE FUNCTION segment._tick_sql(segment_ids integer[], by_condition boolean, rows text DEFAULT 'all')
 RETURNS text
 AS 'MODULE_PATHNAME', 'segment_tick_sql'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION segment._tick_sql(integer[], boolean) IS
-    'The query listing the customers the clock may have moved in or out of the given segments; NULL if all.  Without by_condition, rows near an edge whatever they are: the same query for segments whose windows end alike.';
+COMMENT ON FUNCTION segment._tick_sql(integer[], boolean, text) IS
+    'The query listing the customers the clock may have moved in or out of the given segments; NULL if all.  Without by_condition, rows near an edge whatever they are: the same query for segments whose windows end alike.  rows: whose rows near an edge it reads, all, listed (the customers of $3) or none.';
 
 CREATE FUNCTION segment.tick(as_of timestamptz DEFAULT now())
 RETURNS TABLE (segment text, revisited bigint, entered bigint, exited bigint)
@@ -23,6 +24,11 @@ DECLARE
     scheduled integer[];
     reached integer[];
     since timestamptz;
+    latest timestamptz;
+    store_from timestamptz;         -- the clock's store's time before this tick
+    store_snapshot pg_snapshot;
+    unsettled text[];               -- customers whose changes the store's move cannot tell
+    flips boolean := false;
     g record;
     customers text[];
     everyone integer[] := '{}';     -- segments whose clock effects cannot be narrowed
@@ -49,10 +55,23 @@ BEGIN
     -- it stopped, for segment.status, and the rest of the tick goes on.
     IF cardinality(clocked) > 0 THEN
         BEGIN
-            SELECT min(s.as_of) INTO since FROM segment.segments s WHERE s.id = ANY (clocked);
+            SELECT min(s.as_of), max(s.as_of) INTO since, latest FROM segment.segments s WHERE s.id = ANY (clocked);
+            SELECT c.as_of, c.snapshot INTO store_from, store_snapshot FROM segment.clock_store c;
+            -- When membership and the store stand at one time and the clock
+            -- goes on, a customer's membership is the rule at that time,
+            -- unless maintenance evaluated the customer later (a turn the
+            -- store's snapshot does not see) or the customer's row of the
+            -- store is stale.  For the others, the move tells which rules'
+            -- comparisons it changed.
+            IF store_from = since AND latest = since AND as_of > since THEN
+                unsettled := ARRAY(SELECT t.customer_id FROM segment.customer_turns t
+                                    WHERE NOT COALESCE(pg_visible_in_snapshot(t.turned_by, store_snapshot), false)
+                                   UNION
+                                   SELECT s.customer_id FROM segment.clock_stale s);
+            END IF;
             -- counts and sums moved to as_of by the rows near window edges,
             -- for the groups below to read instead of whole histories
-            PERFORM segment._clock_store_sync(as_of, false);
+            flips := segment._clock_store_sync(as_of, false) = 'moved' AND unsettled IS NOT NULL;
             FOR g IN SELECT t.q, array_agg(t.id ORDER BY t.id) AS ids
                        FROM (SELECT c.id, segment._tick_sql(ARRAY[c.id], false) AS q FROM unnest(clocked) c(id)) t
                       GROUP BY t.q
@@ -63,10 +82,23 @@ BEGIN
                 END IF;
                 -- each group of segments with the same window edges revisits
                 -- only the customers whose rows crossed those edges, and of
-                -- those rows only the ones some rule of the group counts
-                EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL',
-                               segment._tick_sql(g.ids, true))
-                   INTO customers USING as_of, since;
+                -- those rows only the ones some rule of the group counts;
+                -- with the move's flips, only the customers it changed a
+                -- comparison for, and the unsettled ones by their rows
+                IF flips AND (SELECT count(*) FROM segment.clock_flips f
+                               WHERE f.segment_id = ANY (g.ids) AND f.moved_from = since
+                                 AND f.moved_to = tick.as_of) = cardinality(g.ids) THEN
+                    EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s'
+                                   ' UNION ALL SELECT pg_catalog.unnest(f.customers) FROM segment.clock_flips f'
+                                   ' WHERE f.segment_id = ANY ($4)) t(c) WHERE t.c IS NOT NULL',
+                                   segment._tick_sql(g.ids, true,
+                                                     CASE WHEN cardinality(unsettled) > 0 THEN 'listed' ELSE 'none' END))
+                       INTO customers USING as_of, since, unsettled, g.ids;
+                ELSE
+                    EXECUTE format('SELECT array_agg(DISTINCT t.c ORDER BY t.c) FROM (%s) t(c) WHERE t.c IS NOT NULL',
+                                   segment._tick_sql(g.ids, true))
+                       INTO customers USING as_of, since;
+                END IF;
                 IF customers IS NOT NULL THEN
                     groups := groups || jsonb_build_object('ids', g.ids, 'customers', customers);
                 END IF;
