@@ -26,6 +26,7 @@
 
 PG_FUNCTION_INFO_V1(segment_clock_store_sync);
 PG_FUNCTION_INFO_V1(segment_counts_add);
+PG_FUNCTION_INFO_V1(segment_counts_moved);
 
 /* The layout for one catalog generation, and its statements. */
 static int64 layout_generation = -1;
@@ -312,4 +313,30 @@ segment_counts_add(PG_FUNCTION_ARGS)
 			sum[i] = NumericGetDatum(int64_to_numeric(0));
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(sum, len, NUMERICOID, -1, false, TYPALIGN_INT));
+}
+
+/*
+ * segment._counts_moved(a numeric[]) returns int8: a bit per element that is
+ * not 0, element k as bit k - 1 (the 64th and later all as bit 63); 0 for
+ * NULL.  What a move changed, so that the flips of a segment are worked out
+ * only for the rows that moved one of its elements (compile_store.c).
+ */
+Datum
+segment_counts_moved(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	Datum		zero = NumericGetDatum(int64_to_numeric(0));
+	uint64		moved = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT64(0);
+	arr = PG_GETARG_ARRAYTYPE_P(0);
+	deconstruct_array(arr, NUMERICOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+		if (!nulls[i] && DatumGetInt32(DirectFunctionCall2(numeric_cmp, elems[i], zero)) != 0)
+			moved |= UINT64CONST(1) << Min(i, 63);
+	PG_RETURN_INT64((int64) moved);
 }

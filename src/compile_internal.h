@@ -76,6 +76,7 @@ struct Compiler
 	const char *flip_row;
 	const char *flip_delta;
 	List	   *atoms;
+	uint64		flip_moved[FS_COUNT];	/* the elements they read, as _counts_moved() bits */
 	bool		flip_mixed;
 	bool		flip_unkept;
 	int			leaf_features;	/* features and other operands read so far */

@@ -31,11 +31,13 @@ struct StoreLayout
 	List	   *kept_from[FS_COUNT];
 	char	   *signature;
 	/*
-	 * The segments whose change a move can tell (store_flips()), and per
-	 * segment the CASE giving its id when one of its atoms changed truth.
+	 * The segments whose changes a move can tell, and per segment that reads
+	 * a stored feature the CASE giving its id when the move changed the
+	 * truth of one of its comparisons, for an updated and an inserted row.
 	 */
 	List	   *flip_ids;
-	List	   *flip_cases;
+	List	   *flip_updated;
+	List	   *flip_inserted;
 };
 
 /* Whether a kept feature's window (ending at as_of) has a bound at this edge. */
@@ -133,6 +135,8 @@ store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int wid
 		cx->flip_unkept = true;
 		return "NULL";
 	}
+	for (int k = 0; k < Max(width, 1); k++)
+		cx->flip_moved[fs] |= UINT64CONST(1) << Min(place + k - 1, 63);
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '(');
 	for (int k = 0; k < Max(width, 1); k++)
@@ -154,25 +158,68 @@ store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int wid
 
 /*
  * A segment's rule compiled for telling whether a move changed it: its
- * atoms, each feature an element of the moved row x as it was before the
- * move (old) or after; NIL and *ok false when the rule reads a feature the
- * store does not keep, or a feature beside something other than a constant.
+ * atoms, each feature an element of the row `row`, less the delta `delta`
+ * when set (the value before the move); NIL and *ok false when the rule
+ * reads a feature the store does not keep, or a feature beside something
+ * other than a constant.  *elements gets the elements read, as bits.
  */
 static List *
-rule_atoms(StoreLayout *layout, Catalog *cat, SegmentEntry *seg, bool old, bool *ok)
+rule_atoms(StoreLayout *layout, Catalog *cat, SegmentEntry *seg, const char *row,
+		   const char *delta, bool *ok, uint64 *elements)
 {
 	Compiler   *cx = compiler_create(cat);
 	RuleDeps	deps = {0};
 
 	cx->flip_layout = layout;
-	cx->flip_row = "x";
-	cx->flip_delta = old ? "x.d" : NULL;
+	cx->flip_row = row;
+	cx->flip_delta = delta;
 	(void) compiler_add_rule(cx, seg->name, seg->rule, &deps);
 	*ok = !cx->flip_mixed && !cx->flip_unkept && !cx->clock_unbounded;
+	memcpy(elements, cx->flip_moved, sizeof(cx->flip_moved));
 	return *ok ? cx->atoms : NIL;
 }
 
-/* The segments a move can tell the changes of, and how (flip_ids, flip_cases). */
+/*
+ * "CASE WHEN <moved> AND ARRAY[atoms before] IS DISTINCT FROM ARRAY[atoms
+ * after] THEN id END": the segment's id when the move changed one of its
+ * comparisons.  moved_fmt gives a source's moved-elements bits from its
+ * alias, so that a row that moved none of the elements the atoms read is
+ * passed over at the cost of an AND.
+ */
+static char *
+flip_case(SegmentEntry *seg, List *before, List *after, const uint64 *elements, const char *moved_fmt)
+{
+	StringInfoData buf;
+	ListCell   *b,
+			   *a;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "CASE WHEN (");
+	for (int fs = 0; fs < FS_COUNT; fs++)
+	{
+		if (elements[fs] == 0)
+			continue;
+		appendStringInfo(&buf, "%s(", first ? "" : " OR ");
+		appendStringInfo(&buf, moved_fmt, feature_alias[fs]);
+		appendStringInfo(&buf, " & " INT64_FORMAT ") <> 0", (int64) elements[fs]);
+		first = false;
+	}
+	appendStringInfoString(&buf, ") AND ARRAY[");
+	foreach(b, before)
+		appendStringInfo(&buf, "%s(%s)", foreach_current_index(b) ? ", " : "", (char *) lfirst(b));
+	appendStringInfoString(&buf, "] IS DISTINCT FROM ARRAY[");
+	foreach(a, after)
+		appendStringInfo(&buf, "%s(%s)", foreach_current_index(a) ? ", " : "", (char *) lfirst(a));
+	appendStringInfo(&buf, "] THEN %d END", seg->id);
+	return buf.data;
+}
+
+/*
+ * The segments a move can tell the changes of (flip_ids), and how: for a
+ * row the move updated (s, after it; d, what it moved by, with its moved
+ * elements' bits d.mfo, d.mfi, d.mfe) and for one it inserted (all new).
+ */
 static void
 plan_flips(StoreLayout *layout, Catalog *cat, List *ids)
 {
@@ -182,27 +229,22 @@ plan_flips(StoreLayout *layout, Catalog *cat, List *ids)
 	{
 		SegmentEntry *seg = catalog_find_segment_id(cat, lfirst_int(lc));
 		bool		ok;
-		List	   *before = rule_atoms(layout, cat, seg, true, &ok);
-		List	   *after = rule_atoms(layout, cat, seg, false, &ok);
-		StringInfoData arrays[2];
-		ListCell   *b,
-				   *a;
+		uint64		elements[FS_COUNT];
+		List	   *after = rule_atoms(layout, cat, seg, "s", NULL, &ok, elements);
 
 		if (!ok)
 			continue;
 		layout->flip_ids = lappend_int(layout->flip_ids, seg->id);
 		if (after == NIL)
 			continue;			/* reads no stored feature: no move changes it */
-		initStringInfo(&arrays[0]);
-		initStringInfo(&arrays[1]);
-		forboth(b, before, a, after)
-		{
-			appendStringInfo(&arrays[0], "%s(%s)", arrays[0].len ? ", " : "", (char *) lfirst(b));
-			appendStringInfo(&arrays[1], "%s(%s)", arrays[1].len ? ", " : "", (char *) lfirst(a));
-		}
-		layout->flip_cases = lappend(layout->flip_cases,
-									 psprintf("CASE WHEN ARRAY[%s] IS DISTINCT FROM ARRAY[%s] THEN %d END",
-											  arrays[0].data, arrays[1].data, seg->id));
+		layout->flip_updated =
+			lappend(layout->flip_updated,
+					flip_case(seg, rule_atoms(layout, cat, seg, "s", "d.", &ok, elements), after,
+							  elements, "d.m%s"));
+		layout->flip_inserted =
+			lappend(layout->flip_inserted,
+					flip_case(seg, rule_atoms(layout, cat, seg, "s", "s.", &ok, elements), after,
+							  elements, "segment._counts_moved(s.%s)"));
 	}
 }
 
@@ -362,6 +404,18 @@ store_build_sql(StoreLayout *layout, bool listed)
 					by_customer(layout, false, listed));
 }
 
+/* The ids the CASEs give for a row, as sids (int4[], empty for none). */
+static void
+append_flipped(StringInfo buf, List *cases)
+{
+	ListCell   *lc;
+
+	appendStringInfoString(buf, "pg_catalog.array_remove(ARRAY[NULL::pg_catalog.int4");
+	foreach(lc, cases)
+		appendStringInfo(buf, ", %s", (char *) lfirst(lc));
+	appendStringInfoString(buf, "], NULL) AS sids");
+}
+
 /*
  * Rows are updated in place, joined with what moved, and inserted for the
  * customers who had none: those the update did not return.  A stale row
@@ -382,8 +436,14 @@ store_move_sql(StoreLayout *layout)
 	ListCell   *lc;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "WITH d AS MATERIALIZED (%s),\n moved AS (UPDATE segment.clock_features s SET ",
-					 by_customer(layout, true, false));
+	if (layout->flip_ids == NIL)
+		appendStringInfo(&buf, "WITH d AS MATERIALIZED (%s)", by_customer(layout, true, false));
+	else
+		/* with the elements each row moves, as bits */
+		appendStringInfo(&buf, "WITH d AS MATERIALIZED (SELECT b.*, segment._counts_moved(b.fo) AS mfo,"
+						 " segment._counts_moved(b.fi) AS mfi, segment._counts_moved(b.fe) AS mfe"
+						 " FROM (%s) b)", by_customer(layout, true, false));
+	appendStringInfoString(&buf, ",\n moved AS (UPDATE segment.clock_features s SET ");
 	for (int fs = 0; fs < FS_COUNT; fs++)
 	{
 		const char *a = feature_alias[fs];
@@ -404,32 +464,25 @@ store_move_sql(StoreLayout *layout)
 							   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)");
 		return buf.data;
 	}
-	/* x: each moved row after the move, and (as dfo, dfi, dfe) what it moved by */
-	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id"
-						   " RETURNING s.customer_id, s.fo, s.fi, s.fe, d.fo AS dfo, d.fi AS dfi, d.fe AS dfe),\n"
-						   " added AS (INSERT INTO segment.clock_features AS s (customer_id, fo, fi, fe)"
+	/* each row says which segments' comparisons it changed, as it is written */
+	appendStringInfoString(&buf, " FROM d WHERE s.customer_id = d.customer_id RETURNING s.customer_id, ");
+	append_flipped(&buf, layout->flip_updated);
+	appendStringInfoString(&buf, "),\n added AS (INSERT INTO segment.clock_features AS s (customer_id, fo, fi, fe)"
 						   " SELECT d.customer_id, d.fo, d.fi, d.fe FROM d"
 						   " WHERE d.customer_id NOT IN (SELECT m.customer_id FROM moved m)"
-						   " RETURNING s.customer_id, s.fo, s.fi, s.fe, s.fo, s.fi, s.fe)\n"
-						   "INSERT INTO segment.clock_flips (segment_id, customers, moved_from, moved_to)"
-						   " SELECT p.sid, COALESCE(pg_catalog.array_agg(f.customer_id ORDER BY f.customer_id)"
-						   " FILTER (WHERE f.customer_id IS NOT NULL), '{}'), $2, $1");
+						   " RETURNING s.customer_id, ");
+	append_flipped(&buf, layout->flip_inserted);
+	appendStringInfoString(&buf, "),\n flipped AS MATERIALIZED (SELECT x.customer_id, x.sids"
+						   " FROM (SELECT * FROM moved UNION ALL SELECT * FROM added) x"
+						   " WHERE pg_catalog.cardinality(x.sids) > 0)\n");
+	/* a row per segment, empty when the move changed nothing of it */
 	initStringInfo(&ids);
 	foreach(lc, layout->flip_ids)
 		appendStringInfo(&ids, "%s%d", ids.len ? "," : "", lfirst_int(lc));
-	appendStringInfo(&buf, " FROM pg_catalog.unnest('{%s}'::pg_catalog.int4[]) p(sid)", ids.data);
-	if (layout->flip_cases == NIL)
-	{
-		appendStringInfoString(&buf, " LEFT JOIN (SELECT NULL::pg_catalog.text AS customer_id) f ON false"
-							   " GROUP BY p.sid");
-		return buf.data;
-	}
-	appendStringInfoString(&buf, " LEFT JOIN (SELECT x.customer_id, u.sid"
-						   " FROM (SELECT * FROM moved UNION ALL SELECT * FROM added) x"
-						   " CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[");
-	foreach(lc, layout->flip_cases)
-		appendStringInfo(&buf, "%s%s", foreach_current_index(lc) ? ", " : "", (char *) lfirst(lc));
-	appendStringInfoString(&buf, "]::pg_catalog.int4[]) u(sid)) f ON f.sid = p.sid GROUP BY p.sid");
+	appendStringInfo(&buf, "INSERT INTO segment.clock_flips (segment_id, customers, moved_from, moved_to)"
+					 " SELECT p.sid, COALESCE((SELECT pg_catalog.array_agg(f.customer_id ORDER BY f.customer_id)"
+					 " FROM flipped f WHERE p.sid = ANY (f.sids)), '{}'), $2, $1"
+					 " FROM pg_catalog.unnest('{%s}'::pg_catalog.int4[]) p(sid)", ids.data);
 	return buf.data;
 }
 

@@ -73,5 +73,12 @@ CREATE FUNCTION segment._counts_add(a numeric[], b numeric[])
 RETURNS numeric[]
 AS 'MODULE_PATHNAME', 'segment_counts_add'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment._counts_moved(a numeric[])
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'segment_counts_moved'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION segment._counts_moved(numeric[]) IS
+    'A bit per element that is not 0 (element k as bit k - 1, the 64th and later as bit 63): which counts a move changed.';
+
 COMMENT ON FUNCTION segment._counts_add(numeric[], numeric[]) IS
     'Element-wise sum of two count arrays, a NULL or missing element counting as 0: how tick() moves a row of segment.clock_features.';
