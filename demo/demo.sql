@@ -62,7 +62,7 @@ SELECT segment.segments_of(3) AS after;
 SELECT segment, kind, cause FROM segment.changes WHERE customer_id = '3' ORDER BY id DESC LIMIT 5;
 ROLLBACK;
 
-\echo '== 11. The clock: a week later, who left and who entered?  (tick revisits only customers near an edge)'
+\echo '== 11. The clock: a week later, who left and who entered?  (tick revisits only customers whose rules the week can have changed)'
 \timing on
 SELECT * FROM segment.tick(timestamptz :'as_of' + interval '7 days') WHERE entered + exited > 0;
 \timing off
