@@ -60,12 +60,14 @@ BEGIN
             -- When membership and the store stand at one time and the clock
             -- goes on, a customer's membership is the rule at that time,
             -- unless maintenance evaluated the customer later (a turn the
-            -- store's snapshot does not see) or the customer's row of the
-            -- store is stale.  For the others, the move tells which rules'
-            -- comparisons it changed.
+            -- store's snapshot does not see, or this transaction's own,
+            -- which a snapshot of its own counts as seen) or the customer's
+            -- row of the store is stale.  For the others, the move tells
+            -- which rules' comparisons it changed.
             IF store_from = since AND latest = since AND as_of > since THEN
                 unsettled := ARRAY(SELECT t.customer_id FROM segment.customer_turns t
-                                    WHERE NOT COALESCE(pg_visible_in_snapshot(t.turned_by, store_snapshot), false)
+                                    WHERE t.turned_by = pg_current_xact_id_if_assigned()
+                                       OR NOT COALESCE(pg_visible_in_snapshot(t.turned_by, store_snapshot), false)
                                    UNION
                                    SELECT s.customer_id FROM segment.clock_stale s);
             END IF;
