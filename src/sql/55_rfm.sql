@@ -470,7 +470,8 @@ DECLARE
 BEGIN
     RETURN 'touched AS MATERIALIZED ('
         '   SELECT t.customer_id FROM segment.customer_turns t'
-        '    WHERE NOT pg_catalog.pg_visible_in_snapshot(t.orders_changed_by, $10))'
+        '    WHERE t.orders_changed_by = pg_catalog.pg_current_xact_id_if_assigned()'  -- its own: seen by its snapshots
+        '       OR NOT pg_catalog.pg_visible_in_snapshot(t.orders_changed_by, $10))'
         || format(
            ', edges AS ('
            '   SELECT (o.%1$I)::text AS customer_id,'
