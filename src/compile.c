@@ -1526,17 +1526,7 @@ append_store_columns(Compiler *cx, StringInfo buf, FeatureSource fs)
 		int			width = list_nth_int(cx->store_width[fs], n);
 
 		appendStringInfoString(buf, n ? ", " : " ");
-		if (width <= 1)
-			appendStringInfo(buf, "fst.%s[%d]", feature_alias[fs], place);
-		else
-		{
-			/* months with orders, a bit each, as the bitmask aggregate has them */
-			appendStringInfoChar(buf, '(');
-			for (int k = 0; k < width; k++)
-				appendStringInfo(buf, "%sCASE WHEN fst.%s[%d] > 0 THEN " INT64_FORMAT " ELSE 0 END",
-								 k ? " | " : "", feature_alias[fs], place + k, (int64) 1 << k);
-			appendStringInfoString(buf, ")::pg_catalog.int8");
-		}
+		append_store_element(buf, "fst", NULL, fs, place, width);
 		appendStringInfo(buf, " AS f%d", n);
 	}
 	appendStringInfo(buf, ") %s", feature_alias[fs]);

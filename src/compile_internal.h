@@ -102,4 +102,12 @@ extern void append_row_conditions(Compiler *cx, StringInfo buf, FeatureSource fs
 /* compile_store.c */
 extern char *store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int width);
 
+/*
+ * Appends a feature as the store keeps it: element place of the row's
+ * array of fs (its months as a bitmask when width > 1), less the same
+ * element of the array prefixed delta (as "d." for d.fo) when that is set.
+ */
+extern void append_store_element(StringInfo buf, const char *row, const char *delta, FeatureSource fs,
+								 int place, int width);
+
 #endif							/* SEGMENT_COMPILE_INTERNAL_H */

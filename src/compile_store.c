@@ -108,28 +108,52 @@ keep_stored(Compiler *cx, List **kept_from)
 	}
 }
 
+/* A feature's first element in the store (1-based), 0 if it is not kept. */
+static int
+kept_place(StoreLayout *layout, FeatureSource fs, const char *aggregate)
+{
+	ListCell   *lc;
+
+	foreach(lc, layout->kept_from[fs])
+		if (strcmp(lfirst(lc), aggregate) == 0)
+			return foreach_current_index(lc) + 1;
+	return 0;
+}
+
+void
+append_store_element(StringInfo buf, const char *row, const char *delta, FeatureSource fs,
+					 int place, int width)
+{
+	const char *a = feature_alias[fs];
+
+	appendStringInfoChar(buf, '(');
+	for (int k = 0; k < Max(width, 1); k++)
+	{
+		char	   *element = delta ?
+			psprintf("(%s.%s[%d] - COALESCE(%s%s[%d], 0))", row, a, place + k, delta, a, place + k) :
+			psprintf("%s.%s[%d]", row, a, place + k);
+
+		if (width <= 1)
+			appendStringInfoString(buf, element);
+		else
+			/* months with orders, a bit each, as the bitmask aggregate has them */
+			appendStringInfo(buf, "%sCASE WHEN %s > 0 THEN " INT64_FORMAT " ELSE 0 END",
+							 k ? " | " : "", element, (int64) 1 << k);
+	}
+	appendStringInfoString(buf, width > 1 ? ")::pg_catalog.int8" : ")");
+}
+
 /*
- * The element of the store's row flip_row that keeps a feature (its months
- * as a bitmask, as append_store_columns() reads them), less what the move
- * added when flip_delta names the move's delta: the value before.  NULL,
- * and flip_unkept, for a feature the store does not keep.
+ * The element of the store's row flip_row that keeps a feature, less what
+ * the move added when flip_delta names the move's delta: the value before.
+ * NULL, and flip_unkept, for a feature the store does not keep.
  */
 char *
 store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int width)
 {
-	const char *a = feature_alias[fs];
-	int			place = 0;
+	int			place = kept_place(cx->flip_layout, fs, aggregate);
 	StringInfoData buf;
-	ListCell   *lc;
 
-	foreach(lc, cx->flip_layout->kept_from[fs])
-	{
-		if (strcmp(lfirst(lc), aggregate) == 0)
-		{
-			place = foreach_current_index(lc) + 1;
-			break;
-		}
-	}
 	if (place == 0)
 	{
 		cx->flip_unkept = true;
@@ -138,21 +162,7 @@ store_element_sql(Compiler *cx, FeatureSource fs, const char *aggregate, int wid
 	for (int k = 0; k < Max(width, 1); k++)
 		cx->flip_moved[fs] |= UINT64CONST(1) << Min(place + k - 1, 63);
 	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '(');
-	for (int k = 0; k < Max(width, 1); k++)
-	{
-		char	   *element = cx->flip_delta ?
-			psprintf("(%s.%s[%d] - COALESCE(%s%s[%d], 0))", cx->flip_row, a, place + k,
-					 cx->flip_delta, a, place + k) :
-			psprintf("%s.%s[%d]", cx->flip_row, a, place + k);
-
-		if (width <= 1)
-			appendStringInfoString(&buf, element);
-		else
-			appendStringInfo(&buf, "%sCASE WHEN %s > 0 THEN " INT64_FORMAT " ELSE 0 END",
-							 k ? " | " : "", element, (int64) 1 << k);
-	}
-	appendStringInfoString(&buf, width > 1 ? ")::pg_catalog.int8" : ")");
+	append_store_element(&buf, cx->flip_row, cx->flip_delta, fs, place, width);
 	return buf.data;
 }
 
@@ -497,18 +507,9 @@ compiler_read_store(Compiler *cx, StoreLayout *layout)
 
 		foreach(lc, cx->features[fs])
 		{
-			int			place = 0;
-			ListCell   *s;
-
 			/* its first element: a feature kept as month slots has several */
-			foreach(s, layout->kept_from[fs])
-			{
-				if (strcmp(lfirst(s), lfirst(lc)) == 0)
-				{
-					place = foreach_current_index(s) + 1;
-					break;
-				}
-			}
+			int			place = kept_place(layout, fs, lfirst(lc));
+
 			if (place == 0)
 				return false;
 			places[fs] = lappend_int(places[fs], place);
