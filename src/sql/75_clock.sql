@@ -57,23 +57,27 @@ BEGIN
         BEGIN
             SELECT min(s.as_of), max(s.as_of) INTO since, latest FROM segment.segments s WHERE s.id = ANY (clocked);
             SELECT c.as_of, c.snapshot INTO store_from, store_snapshot FROM segment.clock_store c;
-            -- When membership and the store stand at one time and the clock
+            -- counts and sums moved to as_of by the rows near window edges,
+            -- for the groups below to read instead of whole histories
+            -- (a statement of its own: in one expression with the tests
+            -- below, it could be skipped, and the flips read before it)
+            flips := segment._clock_store_sync(as_of, false) = 'moved';
+            flips := flips AND store_from = since AND latest = since AND as_of > since
+                     AND EXISTS (SELECT 1 FROM segment.clock_flips f);
+            -- When membership and the store stood at one time and the clock
             -- goes on, a customer's membership is the rule at that time,
             -- unless maintenance evaluated the customer later (a turn the
-            -- store's snapshot does not see, or this transaction's own,
+            -- store's snapshot did not see, or this transaction's own,
             -- which a snapshot of its own counts as seen) or the customer's
-            -- row of the store is stale.  For the others, the move tells
-            -- which rules' comparisons it changed.
-            IF store_from = since AND latest = since AND as_of > since THEN
+            -- row of the store is stale.  For the others, the move told
+            -- which rules' comparisons it changed (segment.clock_flips).
+            IF flips THEN
                 unsettled := ARRAY(SELECT t.customer_id FROM segment.customer_turns t
                                     WHERE t.turned_by = pg_current_xact_id_if_assigned()
                                        OR NOT COALESCE(pg_visible_in_snapshot(t.turned_by, store_snapshot), false)
                                    UNION
                                    SELECT s.customer_id FROM segment.clock_stale s);
             END IF;
-            -- counts and sums moved to as_of by the rows near window edges,
-            -- for the groups below to read instead of whole histories
-            flips := segment._clock_store_sync(as_of, false) = 'moved' AND unsettled IS NOT NULL;
             FOR g IN SELECT t.q, array_agg(t.id ORDER BY t.id) AS ids
                        FROM (SELECT c.id, segment._tick_sql(ARRAY[c.id], false) AS q FROM unnest(clocked) c(id)) t
                       GROUP BY t.q
